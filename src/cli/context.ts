@@ -1,0 +1,127 @@
+// KobeContext: everything a command needs, each part built on first use so a fast command
+// (kobe kill on) never pays for config, zod or pino it does not touch.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AuditChain } from '../core/audit/chain.js';
+import type { LoadedConfig } from '../core/config/load.js';
+import { UsageError } from '../core/errors.js';
+import type { DiagLog, EventLog } from '../core/log/logger.js';
+import { Redactor } from '../core/log/redact.js';
+import { kobePaths, type KobePaths } from '../core/paths.js';
+import { SystemClock, type Clock } from '../core/ports/clock.js';
+import { tradingState, type TradingState } from '../core/risk/trading-state.js';
+import type { StateStore } from '../core/state/store.js';
+import { Output, type Streams } from './output.js';
+
+/** What the shell knows before a command runs. */
+export interface ContextOptions {
+  home?: string;
+  json?: boolean;
+  color?: boolean;
+  verbose?: boolean;
+  streams?: Streams;
+  env?: Record<string, string | undefined>;
+  clock?: Clock;
+  cwd?: string;
+}
+
+/** Everything a command needs; heavy parts are built lazily and memoised. */
+export interface KobeContext {
+  out: Output;
+  paths: KobePaths;
+  clock: Clock;
+  /** Process environment (for `.env` + environment use `secrets()`). */
+  env: Record<string, string | undefined>;
+  redactor: Redactor;
+  /** Who runs this command (for records: activated_by, approver defaults). */
+  user: string;
+  config(): Promise<LoadedConfig>;
+  state(): Promise<StateStore>;
+  audit(): AuditChain;
+  events(): Promise<EventLog>;
+  log(): Promise<DiagLog>;
+  /** `.env` merged with the environment; secret values registered for redaction. */
+  secrets(): Promise<Record<string, string | undefined>>;
+  /** Trading state, read fresh from the kill switch file on every call. */
+  tradingState(): TradingState;
+  /** Fail with a usage error unless the home is a kobe home. */
+  requireHome(): void;
+}
+
+function memo<T>(fn: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= fn());
+}
+
+/** Resolve the kobe home: --home, else KOBE_HOME, else the current directory. */
+export function resolveHome(opts: ContextOptions): string {
+  const env = opts.env ?? process.env;
+  return path.resolve(opts.cwd ?? process.cwd(), opts.home ?? env.KOBE_HOME ?? '.');
+}
+
+/** Build a context. Tests pass streams, env and a FakeClock. */
+export async function createContext(opts: ContextOptions = {}): Promise<KobeContext> {
+  const env = opts.env ?? process.env;
+  const streams = opts.streams ?? { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+  const out = await Output.create(streams, { json: !!opts.json, color: opts.color !== false, verbose: !!opts.verbose, env });
+  const redactor = new Redactor();
+  redactor.addFromEnv(env);
+  out.redactor = redactor;
+  const paths = kobePaths(resolveHome(opts));
+  const clock = opts.clock ?? new SystemClock();
+  let audit: AuditChain | undefined;
+  let user = env.KOBE_USER ?? env.USER ?? '';
+  if (!user) {
+    try {
+      user = os.userInfo().username;
+    } catch {
+      user = 'unknown';
+    }
+  }
+  const ctx: KobeContext = {
+    out,
+    paths,
+    clock,
+    env,
+    redactor,
+    user,
+    config: memo(async () => {
+      const { loadConfig } = await import('../core/config/load.js');
+      ctx.requireHome();
+      return loadConfig(paths);
+    }),
+    state: memo(async () => {
+      const { StateStore } = await import('../core/state/store.js');
+      return new StateStore(paths);
+    }),
+    audit: () => (audit ??= new AuditChain(paths.chain, paths.chainHead, clock)),
+    events: memo(async () => {
+      const { openEventLog } = await import('../core/log/logger.js');
+      return openEventLog(paths.events, clock, redactor);
+    }),
+    log: memo(async () => {
+      const { openDiagLog } = await import('../core/log/logger.js');
+      return openDiagLog(paths.kobeLog, clock, redactor, !!opts.verbose);
+    }),
+    secrets: memo(async () => {
+      const { loadEnv } = await import('../core/config/env.js');
+      const merged = loadEnv(paths.env, env);
+      redactor.addFromEnv(merged);
+      return merged;
+    }),
+    tradingState: () => tradingState(paths.killSwitch, paths.stateDir),
+    requireHome: () => {
+      let isDir = false;
+      try {
+        isDir = fs.statSync(paths.home).isDirectory();
+      } catch {
+        /* reported below */
+      }
+      const hint = `create one with \`kobe init --home ${paths.home}\`, or point --home / KOBE_HOME at an existing one`;
+      if (!isDir) throw new UsageError(`kobe home ${paths.home} does not exist`, { hint });
+      if (!fs.existsSync(paths.config) && !fs.existsSync(paths.stateDir)) throw new UsageError(`${paths.home} is not a kobe home (no config/base.yaml or state/)`, { hint });
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,28 @@
+// The one place that turns any thrown value into an exit code and an error report.
+import { CheckFailed, ExitCode, KobeError, errorText } from '../core/errors.js';
+import type { Output } from './output.js';
+
+export * from '../core/errors.js';
+
+/** Report an error on the output contract and return its exit code. */
+export function reportError(out: Output, err: unknown, logStack?: (stack: string) => void): number {
+  if (err instanceof KobeError) {
+    const error = { code: err.code, message: err.message, hint: err.hint ?? null, ...(err.details ? { details: err.details } : {}) };
+    if (out.json) {
+      if (!out.printed) out.result({ ...(err instanceof CheckFailed && err.result ? err.result : {}), error }, undefined, false);
+    } else {
+      out.info(`${out.s.red('error:')} ${err.message}`);
+      if (err.hint) out.info(`${out.s.dim('hint:')} ${err.hint}`);
+    }
+    return err.exitCode;
+  }
+  const message = `unexpected failure: ${errorText(err)}`;
+  if (err instanceof Error && err.stack && logStack) logStack(err.stack);
+  if (out.json) {
+    if (!out.printed) out.result({ error: { code: 'FAILURE', message, hint: 'details are in logs/kobe.log; this is a bug if it repeats' } }, undefined, false);
+  } else {
+    out.info(`${out.s.red('error:')} ${message}`);
+    out.info(`${out.s.dim('hint:')} details are in logs/kobe.log; this is a bug if it repeats`);
+  }
+  return ExitCode.FAILURE;
+}

@@ -1,0 +1,22 @@
+// Top-level commands, loaded lazily: only the module of the command being run is imported, so
+// `kobe --version` and `kobe kill on` do not pay for the rest.
+import type { Command } from 'commander';
+import type { Kit } from './kit.js';
+
+export interface CommandModule {
+  register(program: Command, kit: Kit): void;
+}
+
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load: () => Promise<CommandModule>;
+}
+
+export const COMMANDS: CommandEntry[] = [
+  { name: 'init', summary: 'create a kobe home: config, frozen params and pin, folders, .env template', load: () => import('../commands/init.js') },
+  { name: 'demo', summary: 'a narrated tour of kobe on the embedded default (temporary home)', load: () => import('../commands/demo.js') },
+  { name: 'kill', summary: 'the kill switch: on, off, status, history', load: () => import('../commands/kill/index.js') },
+  { name: 'verify-chain', summary: 'verify the audit hash chain (and --repair a torn tail)', load: () => import('../commands/verify-chain.js') },
+  { name: 'state', summary: 'state files: check, backup, restore', load: () => import('../commands/state/index.js') },
+];

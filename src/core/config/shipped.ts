@@ -1,0 +1,21 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The config/ folder shipped with kobe (templates for `kobe init`). */
+export function shippedConfigDir(): string {
+  // dist/core/config/shipped.js (or src/... under tests) -> package root
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'config');
+}
+
+export const ENV_TEMPLATE = `# kobe secrets. Read by kobe only; never printed, never logged. Keep this file mode 0600.
+# Broker (Alpaca; paper keys unless you deliberately go live).
+ALPACA_API_KEY_ID=
+ALPACA_API_SECRET_KEY=
+# Market data (Polygon).
+POLYGON_API_KEY=
+# Alerts (optional).
+TELEGRAM_BOT_TOKEN=
+TELEGRAM_CHAT_ID=
+# Live trading needs this set to true *and* every other gate (see RUNBOOK.md).
+# KOBE_LIVE_TRADING_ENABLED=false
+`;

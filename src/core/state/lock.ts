@@ -1,0 +1,108 @@
+// Inter-process locks for state files.
+// proper-lockfile gives the mkdir lock and its mtime refresh; on its own it only frees a lock
+// whose holder died after `stale` ms, and two waiters taking over the same stale lock can race.
+// A SIGKILLed writer is the normal crash here, so the owner's pid is written into the lock and a
+// lock whose owner is dead is taken over at once, under a second "takeover" lock so that only one
+// waiter removes it and never a lock that a live process has just taken.
+import fs from 'node:fs';
+import lockfile from 'proper-lockfile';
+import { SafetyRefusal, errnoCode } from '../errors.js';
+
+const STALE_MS = 30_000;
+const YOUNG_MS = 5_000;
+
+export interface LockOptions {
+  /** Give up after this long (ms); default 15 s. */
+  timeoutMs?: number;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'EPERM';
+  }
+}
+
+function lockIsDead(lockDir: string): boolean {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(lockDir);
+  } catch {
+    return false;
+  }
+  const age = Date.now() - st.mtimeMs;
+  if (age > STALE_MS) return true;
+  let owner: number;
+  try {
+    owner = Number.parseInt(fs.readFileSync(`${lockDir}/owner`, 'utf8'), 10);
+  } catch {
+    return age > YOUNG_MS;
+  }
+  return Number.isFinite(owner) && owner > 0 && owner !== process.pid && !pidAlive(owner);
+}
+
+function tryTakeover(lockDir: string): void {
+  const guard = `${lockDir}.takeover`;
+  try {
+    fs.mkdirSync(guard);
+  } catch (err) {
+    if (errnoCode(err) !== 'EEXIST') throw err;
+    try {
+      if (Date.now() - fs.statSync(guard).mtimeMs > YOUNG_MS) fs.rmSync(guard, { recursive: true, force: true });
+    } catch {
+      /* someone else is cleaning up */
+    }
+    return;
+  }
+  try {
+    if (lockIsDead(lockDir)) fs.rmSync(lockDir, { recursive: true, force: true });
+  } finally {
+    fs.rmSync(guard, { recursive: true, force: true });
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Run `fn` holding the lock of `file` (a `<file>.lock` directory); refuses with exit 6 on timeout. */
+export async function withLock<T>(file: string, fn: () => Promise<T> | T, opts: LockOptions = {}): Promise<T> {
+  const lockDir = `${file}.lock`;
+  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+  let release: (() => Promise<void>) | undefined;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      release = await lockfile.lock(file, {
+        lockfilePath: lockDir,
+        realpath: false,
+        stale: STALE_MS,
+        update: STALE_MS / 3,
+        retries: 0,
+        onCompromised: () => {
+          /* a lock older than STALE_MS was taken over; the write itself stays atomic */
+        },
+      });
+      fs.writeFileSync(`${lockDir}/owner`, String(process.pid));
+      break;
+    } catch (err) {
+      if (errnoCode(err) !== 'ELOCKED') throw err;
+      if (lockIsDead(lockDir)) tryTakeover(lockDir);
+      if (Date.now() > deadline) {
+        throw new SafetyRefusal(`lock held: ${lockDir}`, {
+          hint: 'another kobe process is writing this file; wait for it, or remove the lock if no kobe process runs',
+        });
+      }
+      await sleep(Math.min(50, 2 + attempt * 2) + Math.random() * 5);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    try {
+      fs.rmSync(`${lockDir}/owner`, { force: true });
+    } catch {
+      /* released below regardless */
+    }
+    await release().catch(() => fs.rmSync(lockDir, { recursive: true, force: true }));
+  }
+}

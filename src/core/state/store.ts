@@ -1,0 +1,117 @@
+// Schema-validated JSON state files: read validates, write validates first and then replaces the
+// file atomically under its lock; update is read-modify-write under one lock.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import { StateError, errnoCode, errorText } from '../errors.js';
+import type { KobePaths } from '../paths.js';
+import { atomicWrite } from './atomic.js';
+import { withLock } from './lock.js';
+import { STATE_FILES, type StateFileDef } from './schemas.js';
+
+/** One problem found by `state check`. */
+export interface StateProblem {
+  file: string;
+  field: string;
+  problem: string;
+}
+
+function firstIssue(err: z.ZodError): { field: string; problem: string } {
+  const i = err.issues[0];
+  let field = i.path.map(String).join('.');
+  let problem = i.message;
+  if (i.code === 'unrecognized_keys') {
+    field = field ? `${field}.${i.keys[0]}` : i.keys[0];
+    problem = 'unknown field';
+  }
+  return { field: field || '(root)', problem };
+}
+
+/** Validated access to the JSON files under state/. */
+export class StateStore {
+  constructor(private readonly paths: KobePaths) {}
+
+  /** Absolute path of a state file. */
+  file(def: StateFileDef<unknown>): string {
+    return this.paths.state(def.name);
+  }
+
+  private rel(file: string): string {
+    return path.relative(this.paths.home, file) || file;
+  }
+
+  /** Parse and validate text of a state file; throws StateError naming file and field. */
+  parse<T>(def: StateFileDef<T>, text: string, file = this.file(def)): T {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      const truncated = text.trim() === '' ? 'empty file' : `not valid JSON (${errorText(err)})`;
+      throw new StateError(this.rel(file), '', truncated);
+    }
+    const r = def.schema.safeParse(raw);
+    if (!r.success) {
+      const { field, problem } = firstIssue(r.error);
+      throw new StateError(this.rel(file), field, problem);
+    }
+    return r.data;
+  }
+
+  /** Read a state file; a missing file is its initial value, anything unreadable is an error. */
+  read<T>(def: StateFileDef<T>): T {
+    const file = this.file(def);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return def.initial();
+      throw new StateError(this.rel(file), '', `cannot read (${errnoCode(err) ?? errorText(err)})`);
+    }
+    return this.parse(def, text, file);
+  }
+
+  /** True when the file exists. */
+  exists(def: StateFileDef<unknown>): boolean {
+    return fs.existsSync(this.file(def));
+  }
+
+  private async writeValidated<T>(def: StateFileDef<T>, value: T): Promise<void> {
+    const r = def.schema.safeParse(value);
+    if (!r.success) {
+      const { field, problem } = firstIssue(r.error);
+      throw new StateError(this.rel(this.file(def)), field, `refusing to write an invalid value: ${problem}`);
+    }
+    await atomicWrite(this.file(def), `${JSON.stringify(r.data, null, 2)}\n`);
+  }
+
+  /** Replace a state file with a validated value (refuses to replace a corrupt file). */
+  async write<T>(def: StateFileDef<T>, value: T): Promise<void> {
+    await withLock(this.file(def), async () => {
+      this.read(def);
+      await this.writeValidated(def, value);
+    });
+  }
+
+  /** Read-modify-write under the file's lock; returns the new value. */
+  async update<T>(def: StateFileDef<T>, fn: (current: T) => T | Promise<T>): Promise<T> {
+    return withLock(this.file(def), async () => {
+      const next = await fn(this.read(def));
+      await this.writeValidated(def, next);
+      return next;
+    });
+  }
+
+  /** Validate every known state file; returns the problems (empty when all are fine). */
+  check(): StateProblem[] {
+    const problems: StateProblem[] = [];
+    for (const def of STATE_FILES) {
+      try {
+        this.read(def);
+      } catch (err) {
+        if (err instanceof StateError) problems.push({ file: err.file, field: err.field, problem: String(err.details?.problem ?? err.message) });
+        else throw err;
+      }
+    }
+    return problems;
+  }
+}
