@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AuditChain } from '../core/audit/chain.js';
+import type { AuditChain } from '../core/audit/chain.js';
 import type { LoadedConfig } from '../core/config/load.js';
 import { UsageError } from '../core/errors.js';
 import type { DiagLog, EventLog } from '../core/log/logger.js';
@@ -38,7 +38,7 @@ export interface KobeContext {
   user: string;
   config(): Promise<LoadedConfig>;
   state(): Promise<StateStore>;
-  audit(): AuditChain;
+  audit(): Promise<AuditChain>;
   events(): Promise<EventLog>;
   log(): Promise<DiagLog>;
   /** `.env` merged with the environment; secret values registered for redaction. */
@@ -70,7 +70,6 @@ export async function createContext(opts: ContextOptions = {}): Promise<KobeCont
   out.redactor = redactor;
   const paths = kobePaths(resolveHome(opts));
   const clock = opts.clock ?? new SystemClock();
-  let audit: AuditChain | undefined;
   let user = env.KOBE_USER ?? env.USER ?? '';
   if (!user) {
     try {
@@ -95,7 +94,10 @@ export async function createContext(opts: ContextOptions = {}): Promise<KobeCont
       const { StateStore } = await import('../core/state/store.js');
       return new StateStore(paths);
     }),
-    audit: () => (audit ??= new AuditChain(paths.chain, paths.chainHead, clock)),
+    audit: memo(async () => {
+      const { AuditChain } = await import('../core/audit/chain.js');
+      return new AuditChain(paths.chain, paths.chainHead, clock);
+    }),
     events: memo(async () => {
       const { openEventLog } = await import('../core/log/logger.js');
       return openEventLog(paths.events, clock, redactor);

@@ -22,7 +22,7 @@ export function register(program: Command, kit: Kit): void {
 export async function runInit(ctx: KobeContext, opts: InitOptions): Promise<InitResult> {
   const stamp = ctx.clock.now().toISOString().replace(/[:.]/g, '-');
   const outcome = await createHome(ctx.paths, stamp, opts.force);
-  await ctx.audit().append('home_initialised', { pin: outcome.pin, force: opts.force, by: ctx.user });
+  await (await ctx.audit()).append('home_initialised', { pin: outcome.pin, force: opts.force, by: ctx.user });
   (await ctx.events()).emit('home_initialised', { home: outcome.home, pin: outcome.pin, force: opts.force });
   return outcome;
 }

@@ -27,7 +27,7 @@ export async function runVerifyChain(ctx: KobeContext, opts: VerifyChainOptions)
   const { chain, chainHead } = ctx.paths;
   let result: VerifyChainResult = verifyChain(chain, chainHead);
   if (opts.repair && result.status === 'torn_tail') {
-    const block = await ctx.audit().repair('verify-chain --repair');
+    const block = await (await ctx.audit()).repair('verify-chain --repair');
     (await ctx.events()).emit('chain_repaired', { removed_bytes: result.tornBytes }, 'warn');
     result = { ...verifyChain(chain, chainHead), repaired: block ? { removed_bytes: block.payload.removed_bytes, saved_to: block.payload.saved_to } : undefined };
   }

@@ -4,7 +4,6 @@ import type { Kit } from '../../cli/kit.js';
 import type { Output } from '../../cli/output.js';
 import { SafetyRefusal } from '../../core/errors.js';
 import { appendKillHistory, removeKillSwitch } from '../../core/risk/kill-switch.js';
-import { resumeBlockers } from '../../core/risk/resume-checks.js';
 import type { KillRecord } from '../../core/risk/trading-state.js';
 
 export interface KillOffOptions {
@@ -37,6 +36,7 @@ export async function runKillOff(ctx: KobeContext, opts: KillOffOptions): Promis
   if (before.source === 'absent') return { changed: false, overridden: [] };
   if (before.source === 'unreadable') throw new SafetyRefusal(`the kill switch cannot be read (${before.detail}); trading stays halted`, { hint: 'inspect state/KILL_SWITCH and its permissions by hand' });
   const { config } = await ctx.config();
+  const { resumeBlockers } = await import('../../core/risk/resume-checks.js');
   const blockers = resumeBlockers(await ctx.state(), ctx.clock.now(), config.kill_switch.reconcile_max_age_minutes);
   if (blockers.length > 0 && !opts.force) {
     throw new SafetyRefusal(`trading stays halted: ${blockers.join('; ')}`, { hint: 'run `kobe reconcile` (and `kobe reconcile --fix --yes`), then retry; --force overrides and is recorded', details: { blockers } });
@@ -50,7 +50,7 @@ export async function runKillOff(ctx: KobeContext, opts: KillOffOptions): Promis
     event: 'off', reason: rec.reason, mode: rec.mode, activated_at: rec.activated_at, activated_by: rec.activated_by,
     deactivated_at: now, deactivated_by: ctx.user, note: opts.note, forced: overridden.length > 0,
   });
-  await ctx.audit().append('kill_off', { reason: rec.reason, by: ctx.user, note: opts.note ?? null, forced: overridden.length > 0, overridden });
+  await (await ctx.audit()).append('kill_off', { reason: rec.reason, by: ctx.user, note: opts.note ?? null, forced: overridden.length > 0, overridden });
   (await ctx.events()).emit('kill_off', { reason: rec.reason, note: opts.note, forced: overridden.length > 0 }, 'warn');
   return { changed: true, previous: rec, overridden };
 }

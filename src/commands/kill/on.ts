@@ -50,7 +50,7 @@ export async function runKillOn(ctx: KobeContext, opts: KillOnOptions): Promise<
   if (created) {
     const r = state.record!;
     await attempt('history', () => appendKillHistory(paths.killHistory, { event: 'on', reason: r.reason, mode: r.mode, activated_at: r.activated_at, activated_by: r.activated_by }));
-    await attempt('audit record', () => ctx.audit().append('kill_on', { reason: r.reason, mode: r.mode, by: r.activated_by }));
+    await attempt('audit record', async () => (await ctx.audit()).append('kill_on', { reason: r.reason, mode: r.mode, by: r.activated_by }));
   }
   await attempt('event', async () => (await ctx.events()).emit(created ? 'kill_on' : 'kill_on_already_active', { reason: opts.reason, mode: opts.mode, state: state.state }, 'warn'));
   return { created, trading_state: state, warnings };

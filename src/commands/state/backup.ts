@@ -25,7 +25,7 @@ export async function runStateBackup(ctx: KobeContext, opts: { list: boolean }):
   ctx.requireHome();
   if (opts.list) return { snapshots: listSnapshots(ctx.paths) };
   const info = await backupState(ctx.paths, ctx.clock.now());
-  await ctx.audit().append('state_backup', { stamp: info.stamp, files: info.files.length, by: ctx.user });
+  await (await ctx.audit()).append('state_backup', { stamp: info.stamp, files: info.files.length, by: ctx.user });
   (await ctx.events()).emit('state_backup', { stamp: info.stamp, files: info.files.length });
   return { stamp: info.stamp, dir: info.dir, files: info.files.length };
 }
@@ -71,7 +71,7 @@ export async function runStateRestore(ctx: KobeContext, opts: { stamp: string; y
   if (!opts.yes) await ctx.out.confirm(`Restore ${restorable(info).length} state file(s) from ${opts.stamp}?`);
   const pre = await backupState(ctx.paths, new Date(ctx.clock.now().getTime() + 1));
   const restored = await restoreFiles(ctx.paths, info);
-  await ctx.audit().append('state_restored', { stamp: opts.stamp, files: restored, pre_restore_backup: pre.stamp, by: ctx.user });
+  await (await ctx.audit()).append('state_restored', { stamp: opts.stamp, files: restored, pre_restore_backup: pre.stamp, by: ctx.user });
   (await ctx.events()).emit('state_restored', { stamp: opts.stamp, files: restored.length, pre_restore_backup: pre.stamp }, 'warn');
   return { stamp: opts.stamp, restored, pre_restore_backup: pre.stamp };
 }
