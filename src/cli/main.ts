@@ -1,7 +1,8 @@
 // The shell: builds the commander program, loads the one command being run, and maps every
 // outcome to the exit-code table in one place.
 import { Command, CommanderError } from 'commander';
-import { ExitCode, Interrupted, UsageError } from '../core/errors.js';
+import fs from 'node:fs';
+import { ExitCode, Interrupted, KobeError, UsageError } from '../core/errors.js';
 import { createContext, type ContextOptions, type KobeContext } from './context.js';
 import { reportError } from './errors.js';
 import { makeKit } from './kit.js';
@@ -35,6 +36,14 @@ function firstCommandToken(argv: string[]): string | undefined {
     return t;
   }
   return undefined;
+}
+
+function isHomeDir(c: KobeContext): boolean {
+  try {
+    return fs.statSync(c.paths.home).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Run kobe with `argv` (without node and script); resolves to the exit code. */
@@ -99,9 +108,10 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
       const hint = token && entry ? `see \`kobe help ${token}\`` : 'see `kobe --help`';
       return reportError(out, new UsageError(commanderMessage || err.message.replace(/^error:\s*/, ''), { hint }));
     }
+    if (err instanceof UsageError && !err.hint) err.hint = token && entry ? `see \`kobe help ${token}\`` : 'see `kobe --help`';
     let logged: ((s: string) => void) | undefined;
     const c = ctx as KobeContext | undefined;
-    if (c) {
+    if (c && !(err instanceof KobeError) && isHomeDir(c)) {
       try {
         const log = await c.log();
         logged = (stack) => log.log('error', 'unexpected failure', { stack });

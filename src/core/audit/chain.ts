@@ -71,7 +71,7 @@ function checkLine(line: string): CheckedLine {
     const prefix = line.slice(0, n - SUFFIX_LEN);
     let prev: string | null | undefined;
     if (prefix.endsWith('"prev_hash":null')) prev = null;
-    else if (prefix.charCodeAt(prefix.length - 1) === 0x22 && prefix.startsWith(',"prev_hash":"', prefix.length - 80)) prev = prefix.slice(prefix.length - 65, prefix.length - 1);
+    else if (prefix.charCodeAt(prefix.length - 1) === 0x22 && prefix.startsWith(',"prev_hash":"', prefix.length - 79)) prev = prefix.slice(prefix.length - 65, prefix.length - 1);
     if (prev !== undefined && createHash('sha256').update(prefix).update('}').digest('hex') === hash) return { ok: true, prev, hash };
   }
   let block: unknown;
@@ -206,7 +206,8 @@ function readTail(chainFile: string): { last: string | null; tornFrom: number | 
       }
       const tornFrom = lastNl === buf.length - 1 ? null : start + lastNl + 1;
       if (lastNl < 0) return { last: null, tornFrom: size > 0 ? 0 : null, size };
-      const prevNl = buf.lastIndexOf(0x0a, lastNl - 1);
+      // lastIndexOf with a negative offset counts from the end, so a newline at 0 needs no search.
+      const prevNl = lastNl === 0 ? -1 : buf.lastIndexOf(0x0a, lastNl - 1);
       if (prevNl < 0 && start > 0) {
         window *= 4;
         continue;
@@ -254,7 +255,7 @@ export class AuditChain {
       const r = checkLine(last);
       if (!r.ok) throw new StateError(this.chainFile, 'last block', `${r.reason}; refusing to extend a damaged chain`, { hint: 'run `kobe verify-chain` to locate the damage' });
       prevHash = r.hash!;
-      seq = this.nextSeq(last, r);
+      seq = this.nextSeq(r);
     } else if (readHead(this.headFile)) {
       throw new StateError(this.headFile, 'seq', 'the head anchors blocks but the chain has none; refusing to append', { hint: 'run `kobe verify-chain`' });
     }
@@ -293,18 +294,14 @@ export class AuditChain {
     }
   }
 
-  private nextSeq(lastLine: string, checked: CheckedLine): number {
+  private nextSeq(checked: CheckedLine): number {
     const head = readHead(this.headFile);
     if (head && head.hash === checked.hash) return head.seq + 1;
     if (head && head.hash === checked.prev) return head.seq + 2;
     // Extending past a mismatched anchor would overwrite the evidence of a truncation.
     if (head) throw new StateError(this.headFile, 'hash', 'the head anchor does not match the end of the chain; refusing to append', { hint: 'run `kobe verify-chain` to see where the chain was cut' });
-    try {
-      const b = JSON.parse(lastLine) as { payload?: { seq?: unknown } };
-      if (Number.isSafeInteger(b.payload?.seq)) return (b.payload!.seq as number) + 1;
-    } catch {
-      /* fall through to counting */
-    }
+    // The head anchors a line index, so without one the next seq is the line count (a payload's
+    // own seq, as another writer numbered it, may differ).
     return countLines(this.chainFile);
   }
 }

@@ -41,11 +41,11 @@ export async function parseConfig(text: string, file: string): Promise<KobeConfi
 
 async function yamlParse(text: string, file: string): Promise<unknown> {
   const { parseDocument } = await import('yaml');
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
-      doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '', message: e.message.split('\n')[0] })),
+      doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '', message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '') })),
       { hint: `fix the YAML syntax in ${file}` },
     );
   }

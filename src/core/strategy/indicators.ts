@@ -1,0 +1,224 @@
+// Indicators of SPEC section 7 over typed arrays: one O(n) pass each, output the input's length with
+// NaN where a value is undefined. Every value at t depends only on inputs 0..t, so a series cut at t
+// yields bit-identical values up to t (the no-lookahead guarantee the backtest relies on).
+//
+// Missing data: a non-finite input poisons only the windows that contain it for SMA, RSI "sma" and
+// the lowest low. Wilder-smoothed series (RSI "wilder", ATR) carry state forever, so a non-finite
+// input resets them: NaN until n fresh valid changes (true ranges) seed them again.
+
+/** An array of `len` NaNs. */
+export function nanArray(len: number): Float64Array {
+  return new Float64Array(len).fill(NaN);
+}
+
+function checkPeriod(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`indicator period must be a positive integer, got ${n}`);
+}
+
+/** Internal bar strength (C - L) / (H - L); 0 when H = L; NaN when any input is not finite. */
+export function ibs(high: Float64Array, low: Float64Array, close: Float64Array): Float64Array {
+  const len = close.length;
+  const out = new Float64Array(len);
+  for (let i = 0; i < len; i++) {
+    const h = high[i];
+    const l = low[i];
+    const c = close[i];
+    if (!Number.isFinite(h) || !Number.isFinite(l) || !Number.isFinite(c)) out[i] = NaN;
+    else {
+      const range = h - l;
+      out[i] = range === 0 ? 0 : (c - l) / range;
+    }
+  }
+  return out;
+}
+
+/** RSI from average gain and loss; with no losses 100, and 50 when there was no movement at all. */
+function rsiFromAverages(gain: number, loss: number): number {
+  if (loss === 0) return gain === 0 ? 50 : 100;
+  return 100 - 100 / (1 + gain / loss);
+}
+
+/**
+ * Wilder RSI(n): averages seeded with the simple mean of the first n changes (first value at index n),
+ * then avg_t = (avg_{t-1} x (n - 1) + x_t) / n. No losses gives 100; a flat window gives 50.
+ */
+export function rsiWilder(close: Float64Array, n: number): Float64Array {
+  checkPeriod(n);
+  const len = close.length;
+  const out = nanArray(len);
+  let run = 0;
+  let gain = 0;
+  let loss = 0;
+  for (let t = 1; t < len; t++) {
+    const d = close[t] - close[t - 1];
+    if (!Number.isFinite(d)) {
+      run = 0;
+      gain = 0;
+      loss = 0;
+      continue;
+    }
+    const g = d > 0 ? d : 0;
+    const l = d < 0 ? -d : 0;
+    if (run < n) {
+      gain += g;
+      loss += l;
+      if (++run < n) continue;
+      gain /= n;
+      loss /= n;
+    } else {
+      gain = (gain * (n - 1) + g) / n;
+      loss = (loss * (n - 1) + l) / n;
+    }
+    out[t] = rsiFromAverages(gain, loss);
+  }
+  return out;
+}
+
+/**
+ * RSI(n) from simple rolling means of gains and losses over the last n changes (first value at
+ * index n); no losses in the window gives 50 (SPEC section 7), whatever the gains.
+ */
+export function rsiSma(close: Float64Array, n: number): Float64Array {
+  checkPeriod(n);
+  const len = close.length;
+  const out = nanArray(len);
+  let gain = 0;
+  let loss = 0;
+  let bad = 0;
+  let losers = 0;
+  let fresh = false;
+  for (let t = 1; t < len; t++) {
+    const d = close[t] - close[t - 1];
+    if (!Number.isFinite(d)) bad++;
+    else if (d < 0) losers++;
+    const o = t > n ? close[t - n] - close[t - n - 1] : 0;
+    if (t > n) {
+      if (!Number.isFinite(o)) bad--;
+      else if (o < 0) losers--;
+    }
+    if (t < n) continue;
+    if (bad > 0) {
+      fresh = false;
+      continue;
+    }
+    // The no-loss test uses an exact counter, never the running sum, which may keep a 1e-17 residue.
+    // Running sums are rebuilt every n bars so rounding drift stays bounded on long series.
+    if (!fresh || t % n === 0) {
+      gain = 0;
+      loss = 0;
+      for (let k = t - n + 1; k <= t; k++) {
+        const dk = close[k] - close[k - 1];
+        if (dk > 0) gain += dk;
+        else loss -= dk;
+      }
+      fresh = true;
+    } else {
+      gain += (d > 0 ? d : 0) - (o > 0 ? o : 0);
+      loss += (d < 0 ? -d : 0) - (o < 0 ? -o : 0);
+    }
+    out[t] = losers === 0 ? 50 : 100 - 100 / (1 + gain / loss);
+  }
+  return out;
+}
+
+/**
+ * Wilder ATR(n): true range max(H - L, |H - Cprev|, |L - Cprev|) (H - L at index 0), seeded by the
+ * mean of the first n true ranges (first value at index n - 1), then Wilder smoothing.
+ */
+export function atrWilder(high: Float64Array, low: Float64Array, close: Float64Array, n: number): Float64Array {
+  checkPeriod(n);
+  const len = close.length;
+  const out = nanArray(len);
+  let run = 0;
+  let atr = 0;
+  for (let t = 0; t < len; t++) {
+    const h = high[t];
+    const l = low[t];
+    let tr = h - l;
+    if (t > 0) {
+      const pc = close[t - 1];
+      tr = Math.max(tr, Math.abs(h - pc), Math.abs(l - pc));
+    }
+    if (!Number.isFinite(tr)) {
+      run = 0;
+      atr = 0;
+      continue;
+    }
+    if (run < n) {
+      atr += tr;
+      if (++run < n) continue;
+      atr /= n;
+    } else {
+      atr = (atr * (n - 1) + tr) / n;
+    }
+    out[t] = atr;
+  }
+  return out;
+}
+
+/** Simple moving average over x[t-n+1..t] (first value at index n - 1); NaN while the window holds a non-finite value. */
+export function sma(x: Float64Array, n: number): Float64Array {
+  checkPeriod(n);
+  const len = x.length;
+  const out = nanArray(len);
+  let sum = 0;
+  let bad = 0;
+  let fresh = false;
+  for (let t = 0; t < len; t++) {
+    const v = x[t];
+    if (!Number.isFinite(v)) bad++;
+    const o = t >= n ? x[t - n] : 0;
+    if (t >= n && !Number.isFinite(o)) bad--;
+    if (t < n - 1) continue;
+    if (bad > 0) {
+      fresh = false;
+      continue;
+    }
+    // Rebuilt every n bars (amortised O(1)) so that rolling-sum drift stays bounded.
+    if (!fresh || (t + 1) % n === 0) {
+      sum = 0;
+      for (let k = t - n + 1; k <= t; k++) sum += x[k];
+      fresh = true;
+    } else {
+      sum += v - o;
+    }
+    out[t] = sum / n;
+  }
+  return out;
+}
+
+/** Lowest low of the n bars before each bar, and how many bars ago (before t - 1) it was set. */
+export interface LowestLow {
+  /** min(low[t-n..t-1]); NaN for t < n or when the window holds a non-finite low. */
+  value: Float64Array;
+  /** (t - 1) - j for the most recent j in the window with low[j] equal to the minimum; NaN with value. */
+  barsSince: Float64Array;
+}
+
+/** Lowest low of bars t-n..t-1 for every t with bars since it was set (ties: most recent bar); monotonic deque, O(len). */
+export function lowestLow(low: Float64Array, n: number): LowestLow {
+  checkPeriod(n);
+  const len = low.length;
+  const value = nanArray(len);
+  const barsSince = nanArray(len);
+  const dq = new Int32Array(Math.max(len, 1));
+  let head = 0;
+  let tail = 0;
+  let lastBad = -1 - n;
+  for (let t = 1; t < len; t++) {
+    const i = t - 1;
+    const v = low[i];
+    if (!Number.isFinite(v)) lastBad = i;
+    else {
+      // Popping on >= leaves only the most recent of equal lows: ties resolve to the latest bar.
+      while (tail > head && low[dq[tail - 1]] >= v) tail--;
+      dq[tail++] = i;
+    }
+    while (tail > head && dq[head] < t - n) head++;
+    if (t < n || lastBad >= t - n) continue;
+    const j = dq[head];
+    value[t] = low[j];
+    barsSince[t] = i - j;
+  }
+  return { value, barsSince };
+}

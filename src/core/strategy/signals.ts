@@ -1,0 +1,36 @@
+// Both strategies over a series: one bar (live scan) or every bar (backtest, scan --history).
+import type { StrategyParams } from '../config/schema.js';
+import { type BarSeries, sliceSeries } from './bars.js';
+import { type Signal, type StrategyFeatures, computeFeatures } from './features.js';
+import { ibsRsiAt } from './ibs-rsi.js';
+import { turtleSoupAt } from './turtle-soup.js';
+
+/**
+ * Signals of both strategies at the close of bar t (IBS+RSI first). Without `features` they are
+ * computed on bars 0..t only, so bars after t can never leak in; pass features of the full series
+ * to avoid recomputing (they are causal, so the answer is the same).
+ */
+export function signalsAt(s: BarSeries, p: StrategyParams, t: number, features?: StrategyFeatures): Signal[] {
+  if (!Number.isInteger(t) || t < 0 || t >= s.length) return [];
+  const f = features ?? computeFeatures(sliceSeries(s, t + 1), p);
+  const out: Signal[] = [];
+  const a = ibsRsiAt(s, p, f, t);
+  if (a) out.push(a);
+  const b = turtleSoupAt(s, p, f, t);
+  if (b) out.push(b);
+  return out;
+}
+
+/** Every signal of both strategies over the whole series, by bar then strategy; features computed once. */
+export function allSignals(s: BarSeries, p: StrategyParams, features?: StrategyFeatures): Signal[] {
+  const f = features ?? computeFeatures(s, p);
+  const out: Signal[] = [];
+  const start = Math.max(p.common.min_history_bars - 1, p.common.feature_lag, 0);
+  for (let t = start; t < s.length; t++) {
+    const a = ibsRsiAt(s, p, f, t);
+    if (a) out.push(a);
+    const b = turtleSoupAt(s, p, f, t);
+    if (b) out.push(b);
+  }
+  return out;
+}
