@@ -9,7 +9,9 @@ const STACK = /\n\s+at .+\(.*:\d+:\d+\)/;
 describe('exit codes from the binary', () => {
   let home: string;
   let cleanup: () => void;
-  beforeEach(() => ({ home, cleanup } = initHome()));
+  beforeEach(() => {
+    ({ home, cleanup } = initHome());
+  });
   afterEach(() => cleanup());
 
   it('0: --version prints the package version', () => {
