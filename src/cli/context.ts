@@ -63,7 +63,7 @@ export function resolveHome(opts: ContextOptions): string {
 /** Build a context. Tests pass streams, env and a FakeClock. */
 export async function createContext(opts: ContextOptions = {}): Promise<KobeContext> {
   const env = opts.env ?? process.env;
-  const streams = opts.streams ?? { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+  const streams = opts.streams ?? { stdout: process.stdout, stderr: process.stderr, get stdin() { return process.stdin; } };
   const out = await Output.create(streams, { json: !!opts.json, color: opts.color !== false, verbose: !!opts.verbose, env });
   const redactor = new Redactor();
   redactor.addFromEnv(env);

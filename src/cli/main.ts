@@ -49,7 +49,7 @@ function isHomeDir(c: KobeContext): boolean {
 /** Run kobe with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], opts: MainOptions = {}): Promise<number> {
   const env = opts.env ?? process.env;
-  const streams = opts.streams ?? { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+  const streams = opts.streams ?? { stdout: process.stdout, stderr: process.stderr, get stdin() { return process.stdin; } };
   const flags = preScan(argv);
   const fallbackOut = await Output.create(streams, { ...flags, env });
   let ctx: KobeContext | undefined;

@@ -43,9 +43,9 @@ export class Output {
   readonly json: boolean;
   readonly verbose: boolean;
   readonly color: boolean;
-  readonly interactive: boolean;
   s: Styles = PLAIN_STYLES;
   private resultPrinted = false;
+  private readonly ci: boolean;
   redactor?: Redactor;
 
   constructor(
@@ -57,7 +57,7 @@ export class Output {
     const env = opts.env;
     const noColor = (env.NO_COLOR !== undefined && env.NO_COLOR !== '') || env.TERM === 'dumb';
     this.color = opts.color && !noColor && !!streams.stderr.isTTY;
-    this.interactive = !!streams.stdin?.isTTY && !!streams.stderr.isTTY && env.CI !== 'true';
+    this.ci = env.CI === 'true';
   }
 
   /** An Output with colours loaded when they will be used (chalk stays off the piped fast path). */
@@ -73,6 +73,11 @@ export class Output {
 
   private clean(s: string): string {
     return this.redactor ? this.redactor.text(s) : s;
+  }
+
+  /** A person at a terminal can answer a prompt (stdin is only touched here: it costs startup time). */
+  get interactive(): boolean {
+    return !this.ci && !!this.streams.stderr.isTTY && !!this.streams.stdin?.isTTY;
   }
 
   /** Whether stdout is a terminal (tables vs plain columns). */

@@ -63,17 +63,35 @@ interface CheckedLine {
   reason?: string;
 }
 
+const PAYLOAD_OPEN = Buffer.from('{"payload":');
+const THIS_HASH_TAG = Buffer.from(',"this_hash":"');
+const PREV_NULL = Buffer.from('"prev_hash":null');
+const PREV_TAG = Buffer.from(',"prev_hash":"');
+const CLOSE = Buffer.from('}');
+
+/** Fast path on raw bytes for lines in kobe's own layout; undefined when the layout differs. */
+function checkKobeLine(buf: Buffer, s: number, e: number): CheckedLine | undefined {
+  if (e - s <= SUFFIX_LEN + 30 || buf[e - 1] !== 0x7d || buf[e - 2] !== 0x22) return undefined;
+  if (buf.compare(PAYLOAD_OPEN, 0, PAYLOAD_OPEN.length, s, s + PAYLOAD_OPEN.length) !== 0) return undefined;
+  const pEnd = e - SUFFIX_LEN;
+  if (buf.compare(THIS_HASH_TAG, 0, THIS_HASH_TAG.length, pEnd, pEnd + THIS_HASH_TAG.length) !== 0) return undefined;
+  let prev: string | null;
+  if (buf.compare(PREV_NULL, 0, PREV_NULL.length, pEnd - PREV_NULL.length, pEnd) === 0) prev = null;
+  else if (buf[pEnd - 1] === 0x22 && buf.compare(PREV_TAG, 0, PREV_TAG.length, pEnd - 79, pEnd - 65) === 0) prev = buf.toString('latin1', pEnd - 65, pEnd - 1);
+  else return undefined;
+  const hash = buf.toString('latin1', e - 66, e - 2);
+  if (createHash('sha256').update(buf.subarray(s, pEnd)).update(CLOSE).digest('hex') !== hash) return undefined;
+  return { ok: true, prev, hash };
+}
+
 /** Check one complete line on its own: its hash, and report its prev_hash for linking. */
 function checkLine(line: string): CheckedLine {
-  const n = line.length;
-  if (n > SUFFIX_LEN + 30 && line.startsWith('{"payload":') && line.endsWith('"}') && line.startsWith(',"this_hash":"', n - SUFFIX_LEN)) {
-    const hash = line.slice(n - 66, n - 2);
-    const prefix = line.slice(0, n - SUFFIX_LEN);
-    let prev: string | null | undefined;
-    if (prefix.endsWith('"prev_hash":null')) prev = null;
-    else if (prefix.charCodeAt(prefix.length - 1) === 0x22 && prefix.startsWith(',"prev_hash":"', prefix.length - 79)) prev = prefix.slice(prefix.length - 65, prefix.length - 1);
-    if (prev !== undefined && createHash('sha256').update(prefix).update('}').digest('hex') === hash) return { ok: true, prev, hash };
-  }
+  const b = Buffer.from(line, 'utf8');
+  return checkKobeLine(b, 0, b.length) ?? checkParsedLine(line);
+}
+
+/** Slow path: parse losslessly and hash the canonical form (any layout, e.g. Python's). */
+function checkParsedLine(line: string): CheckedLine {
   let block: unknown;
   try {
     block = parseLossless(line);
@@ -115,26 +133,34 @@ export function readHead(headFile: string): ChainHead | null {
   return { version: 1, seq: o.seq as number, hash: o.hash };
 }
 
-/** Iterate the lines of a file in bounded memory; the last item may lack its newline. */
-function* fileLines(file: string): Generator<{ text: string; complete: boolean }> {
+/** Iterate the lines of a file as byte ranges in bounded memory; the last may lack its newline. */
+function* fileLines(file: string): Generator<{ buf: Buffer; start: number; end: number; complete: boolean }> {
   const fd = fs.openSync(file, 'r');
   try {
-    const buf = Buffer.allocUnsafe(8 << 20);
-    let carry = '';
+    let buf = Buffer.allocUnsafe(16 << 20);
+    let have = 0;
     for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      const chunk = carry + buf.toString('utf8', 0, n);
+      if (have === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, have);
+        buf = bigger;
+      }
+      const n = fs.readSync(fd, buf, have, buf.length - have, null);
+      const end = have + n;
       let start = 0;
       for (;;) {
-        const nl = chunk.indexOf('\n', start);
-        if (nl < 0) break;
-        yield { text: chunk.slice(start, nl), complete: true };
+        const nl = buf.indexOf(0x0a, start);
+        if (nl < 0 || nl >= end) break;
+        yield { buf, start, end: nl, complete: true };
         start = nl + 1;
       }
-      carry = chunk.slice(start);
+      if (n === 0) {
+        if (end > start) yield { buf, start, end, complete: false };
+        return;
+      }
+      buf.copy(buf, 0, start, end);
+      have = end - start;
     }
-    if (carry.length > 0) yield { text: carry, complete: false };
   } finally {
     fs.closeSync(fd);
   }
@@ -151,14 +177,14 @@ export function verifyChain(chainFile: string, headFile: string): ChainVerificat
   let count = 0;
   let prev: string | null = null;
   let anchoredHash: string | undefined;
-  let torn: string | undefined;
-  for (const { text, complete } of fileLines(chainFile)) {
+  let tornBytes: number | undefined;
+  for (const { buf, start, end, complete } of fileLines(chainFile)) {
     if (!complete) {
-      torn = text;
+      tornBytes = end - start;
       break;
     }
     const lineNo = count + 1;
-    const r = text.length === 0 ? { ok: false, reason: 'empty line' } : checkLine(text);
+    const r = end === start ? { ok: false, reason: 'empty line' } : (checkKobeLine(buf, start, end) ?? checkParsedLine(buf.toString('utf8', start, end)));
     if (!r.ok) return { status: 'broken', blocks: count, brokenAt: lineNo, reason: r.reason, head, warnings };
     if (r.prev !== prev) {
       const reason = count === 0 ? 'first block must have prev_hash null' : 'prev_hash does not match the previous block (a block was removed, swapped or edited)';
@@ -179,7 +205,7 @@ export function verifyChain(chainFile: string, headFile: string): ChainVerificat
   } else if (count > 0) {
     warnings.push('no head anchor (hash_chain.head.json): truncation cannot be detected until kobe appends a block');
   }
-  if (torn !== undefined) return { status: 'torn_tail', blocks: count, head, warnings, tornBytes: Buffer.byteLength(torn), reason: 'the last line is incomplete (a write interrupted by a crash)' };
+  if (tornBytes !== undefined) return { status: 'torn_tail', blocks: count, head, warnings, tornBytes, reason: 'the last line is incomplete (a write interrupted by a crash)' };
   return { status: count === 0 ? 'empty' : 'intact', blocks: count, head, warnings };
 }
 

@@ -14,7 +14,9 @@ export function parseDotenv(text: string, file: string): Record<string, string> 
       return;
     }
     let v = m[2];
-    if ((v.startsWith('"') && v.endsWith('"') && v.length >= 2) || (v.startsWith("'") && v.endsWith("'") && v.length >= 2)) v = v.slice(1, -1);
+    // A quoted value keeps everything inside its quotes; a comment may follow the closing quote.
+    const quoted = /^(["'])(.*)\1(?:\s+#.*)?$/.exec(v);
+    if (quoted) v = quoted[2];
     else v = v.replace(/\s+#.*$/, '');
     out[m[1]] = v;
   });

@@ -31,7 +31,9 @@ export class Redactor {
   /** A deep copy with secret-named fields censored and secret values scrubbed. */
   value<T>(v: T, depth = 0): T {
     if (typeof v === 'string') return this.text(v) as T;
-    if (v === null || typeof v !== 'object' || depth > 8) return v;
+    if (v === null || typeof v !== 'object') return v;
+    // Past the depth limit (which also stops cycles) nothing is passed on unscrubbed.
+    if (depth > 8) return '[too deep]' as T;
     if (Array.isArray(v)) return v.map((x) => this.value(x, depth + 1)) as T;
     if (v instanceof Error) return this.value({ name: v.name, message: v.message }, depth + 1) as T;
     const out: Record<string, unknown> = {};

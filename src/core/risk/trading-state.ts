@@ -59,6 +59,15 @@ export function tradingState(killFile: string, stateDir: string): TradingState {
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT') {
+      // A dangling symlink reads as ENOENT, but something is at the path: it halts.
+      let entry = false;
+      try {
+        fs.lstatSync(killFile);
+        entry = true;
+      } catch {
+        /* truly absent */
+      }
+      if (entry) return unreadable(`${killFile} exists but its target cannot be read (dangling symlink)`);
       try {
         fs.accessSync(stateDir, fs.constants.R_OK | fs.constants.X_OK);
         if (!fs.statSync(stateDir).isDirectory()) throw new Error('not a directory');

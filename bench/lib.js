@@ -1,0 +1,47 @@
+// Helpers for `npm run bench`: figures and ratios only, never pass/fail on time.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const BIN = path.join(ROOT, 'bin', 'kobe');
+
+/** Median of numbers. */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Wall time (ms) of one spawned command. */
+export function wall(cmd, args, opts = {}) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { stdio: 'ignore', ...opts });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0 && !opts.allowFail) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
+  return ms;
+}
+
+/** Median wall time over n runs, with an optional setup before each (not timed). */
+export function medianWall(n, cmd, args, setup, opts) {
+  const xs = [];
+  for (let i = 0; i < n; i++) {
+    setup?.(i);
+    xs.push(wall(cmd, args, opts));
+  }
+  return median(xs);
+}
+
+/** Time a function in-process (ms). */
+export async function time(fn) {
+  const t = process.hrtime.bigint();
+  const v = await fn();
+  return { ms: Number(process.hrtime.bigint() - t) / 1e6, value: v };
+}
+
+/** Print one figure line: name, value, and an optional target note. */
+export function figure(name, value, note = '') {
+  process.stdout.write(`${name.padEnd(52)} ${String(value).padStart(14)}  ${note}\n`);
+}
+
+export const fmt = (x, d = 1) => x.toFixed(d);
