@@ -12,6 +12,7 @@ import { kobePaths, type KobePaths } from '../core/paths.js';
 import { SystemClock, type Clock } from '../core/ports/clock.js';
 import { tradingState, type TradingState } from '../core/risk/trading-state.js';
 import type { StateStore } from '../core/state/store.js';
+import type { BarStore } from '../core/data/store.js';
 import { Output, type Streams } from './output.js';
 
 /** What the shell knows before a command runs. */
@@ -38,6 +39,8 @@ export interface KobeContext {
   user: string;
   config(): Promise<LoadedConfig>;
   state(): Promise<StateStore>;
+  /** The local bar store (data/cache). */
+  bars(): Promise<BarStore>;
   audit(): Promise<AuditChain>;
   events(): Promise<EventLog>;
   log(): Promise<DiagLog>;
@@ -93,6 +96,10 @@ export async function createContext(opts: ContextOptions = {}): Promise<KobeCont
     state: memo(async () => {
       const { StateStore } = await import('../core/state/store.js');
       return new StateStore(paths);
+    }),
+    bars: memo(async () => {
+      const { BarStore } = await import('../core/data/store.js');
+      return new BarStore(path.join(paths.dataDir, 'cache'), () => clock.now(), paths.home);
     }),
     audit: memo(async () => {
       const { AuditChain } = await import('../core/audit/chain.js');

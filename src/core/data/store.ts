@@ -1,0 +1,152 @@
+// The local bar store (data/cache/): one bar file per symbol plus index.json. A symbol's file is
+// replaced atomically and only then entered in the index, so a reader never sees a partial file
+// and an interrupted write leaves the previous bars in place.
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { StateError, UsageError, errnoCode, errorText } from '../errors.js';
+import { atomicWrite } from '../state/atomic.js';
+import { withLock } from '../state/lock.js';
+import { isoDay, type BarSeries } from '../strategy/bars.js';
+import { BarFileError, SOURCES, decodeBars, encodeBars, readAligned, type BarSource } from './bar-file.js';
+import { normaliseSymbol } from './universe.js';
+
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+const EntrySchema = z.strictObject({
+  symbol: z.string().min(1),
+  file: z.string().min(1),
+  bars: z.number().int().min(0),
+  first: day.nullable(),
+  last: day.nullable(),
+  source: z.enum(SOURCES),
+  updated_at: z.string(),
+  splits: z.array(z.strictObject({ date: day, ratio: z.number().positive() })).default([]),
+  /** Requested range of the last fetch, for resumable prefetch. */
+  fetched: z.strictObject({ start: day, end: day }).nullable().default(null),
+});
+const IndexSchema = z.strictObject({ version: z.literal(1), symbols: z.record(z.string(), EntrySchema) });
+
+/** One symbol in the store's index. */
+export type BarIndexEntry = z.infer<typeof EntrySchema>;
+export type BarIndex = z.infer<typeof IndexSchema>;
+
+/** What a write records besides the bars. */
+export interface BarWriteMeta {
+  source: BarSource;
+  splits?: Array<{ date: string; ratio: number }>;
+  fetched?: { start: string; end: string } | null;
+}
+
+/** A symbol that could not be loaded. */
+export interface LoadProblem {
+  symbol: string;
+  problem: string;
+}
+
+/** File-backed bar store under `dir` (data/cache). */
+export class BarStore {
+  readonly indexFile: string;
+  constructor(
+    readonly dir: string,
+    private readonly now: () => Date,
+    private readonly home?: string,
+  ) {
+    this.indexFile = path.join(dir, 'index.json');
+  }
+
+  private rel(p: string): string {
+    return this.home ? path.relative(this.home, p) : p;
+  }
+
+  /** The index; empty when the store has none yet. */
+  index(): BarIndex {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.indexFile, 'utf8');
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return { version: 1, symbols: {} };
+      throw new StateError(this.rel(this.indexFile), '', `cannot read (${errorText(err)})`);
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new StateError(this.rel(this.indexFile), '', `not valid JSON (${errorText(err)})`, { hint: 'the bar files are intact; rebuild the index with `kobe data seed` or re-import' });
+    }
+    const r = IndexSchema.safeParse(raw);
+    if (!r.success) throw new StateError(this.rel(this.indexFile), r.error.issues[0].path.join('.'), r.error.issues[0].message);
+    return r.data;
+  }
+
+  /** Index entries sorted by symbol. */
+  list(): BarIndexEntry[] {
+    return Object.values(this.index().symbols).sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+  }
+
+  /** Path of a symbol's bar file. */
+  fileOf(symbol: string): string {
+    return path.join(this.dir, `${normaliseSymbol(symbol)}.kbar`);
+  }
+
+  /** Load one symbol; a damaged file is a StateError naming it (exit 3). */
+  load(symbol: string, opts: { verifyCrc?: boolean } = {}): BarSeries {
+    const file = this.fileOf(symbol);
+    let ab: ArrayBuffer;
+    try {
+      ab = readAligned(file);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw new UsageError(`no bars for ${symbol} in ${this.rel(this.dir)}`, { hint: 'see `kobe data list`; fetch it with `kobe data prefetch --symbols ' + symbol + '` or `kobe data seed`' });
+      throw new StateError(this.rel(file), '', errorText(err));
+    }
+    try {
+      return decodeBars(ab, this.rel(file), opts.verifyCrc).series;
+    } catch (err) {
+      if (err instanceof BarFileError) throw new StateError(this.rel(file), '', err.message.replace(`${this.rel(file)}: `, ''), { hint: `re-fetch or re-import ${symbol}; the damaged file was left as it is` });
+      throw err;
+    }
+  }
+
+  /** Load many symbols; missing or damaged ones are returned as problems, never skipped silently. */
+  loadMany(symbols: readonly string[]): { series: BarSeries[]; problems: LoadProblem[] } {
+    const series: BarSeries[] = [];
+    const problems: LoadProblem[] = [];
+    for (const s of symbols) {
+      try {
+        series.push(this.load(s));
+      } catch (err) {
+        problems.push({ symbol: s, problem: errorText(err) });
+      }
+    }
+    return { series, problems };
+  }
+
+  /** Write many symbols: each file atomically, then one index update under the index lock. */
+  async writeMany(items: Array<{ series: BarSeries; meta: BarWriteMeta }>): Promise<void> {
+    fs.mkdirSync(this.dir, { recursive: true });
+    for (const { series, meta } of items) await atomicWrite(this.fileOf(series.symbol), encodeBars(series, meta.source));
+    await withLock(this.indexFile, async () => {
+      const idx = this.index();
+      const at = this.now().toISOString();
+      for (const { series, meta } of items) {
+        const sym = normaliseSymbol(series.symbol);
+        idx.symbols[sym] = {
+          symbol: sym,
+          file: path.basename(this.fileOf(sym)),
+          bars: series.length,
+          first: series.length ? isoDay(series.dates[0]) : null,
+          last: series.length ? isoDay(series.dates[series.length - 1]) : null,
+          source: meta.source,
+          updated_at: at,
+          splits: meta.splits ?? [],
+          fetched: meta.fetched ?? null,
+        };
+      }
+      await atomicWrite(this.indexFile, `${JSON.stringify(idx)}\n`);
+    });
+  }
+
+  /** Write one symbol. */
+  async write(series: BarSeries, meta: BarWriteMeta): Promise<void> {
+    await this.writeMany([{ series, meta }]);
+  }
+}
