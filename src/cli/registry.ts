@@ -18,5 +18,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'demo', summary: 'a narrated tour of kobe on the embedded default (temporary home)', load: () => import('../commands/demo.js') },
   { name: 'kill', summary: 'the kill switch: on, off, status, history', load: () => import('../commands/kill/index.js') },
   { name: 'verify-chain', summary: 'verify the audit hash chain (and --repair a torn tail)', load: () => import('../commands/verify-chain.js') },
+  { name: 'data', summary: 'market data: bar store, synthetic seed, Polygon prefetch, CSV import, verify, list', load: () => import('../commands/data/index.js') },
+  { name: 'market', summary: 'NYSE session, ET phase, holiday or early close, next open/close', load: () => import('../commands/market.js') },
   { name: 'state', summary: 'state files: check, backup, restore', load: () => import('../commands/state/index.js') },
 ];
