@@ -5,7 +5,7 @@ import { runKillOn, renderKillOn } from '../../src/commands/kill/on.js';
 import { runKillHistory, runKillStatus } from '../../src/commands/kill/status.js';
 import { verifyChain } from '../../src/core/audit/chain.js';
 import { ExitCode, SafetyRefusal } from '../../src/core/errors.js';
-import { IdempotencyFile, LastReconcileFile } from '../../src/core/state/schemas.js';
+import { IdempotencyFile, LastReconcileFile, type IdempotencyRecord } from '../../src/core/state/schemas.js';
 import { testContext, type TestContext } from '../helpers/context.js';
 
 let t: TestContext;
@@ -68,16 +68,12 @@ describe('kill off', () => {
     await expect(runKillOff(t.ctx, { yes: true, force: false })).rejects.toThrow(/120 min old/);
     await cleanReconcile(t, '2025-01-14T14:45:00.000Z');
     const store = await t.ctx.state();
-    await store.update(IdempotencyFile, (f) => ({
-      ...f,
-      orders: {
-        'kobe-20250114-AAPL-buy-ibsrsi-entry': {
+    const unresolved: IdempotencyRecord = {
           client_order_id: 'kobe-20250114-AAPL-buy-ibsrsi-entry',
           intent: { session_date: '2025-01-14', symbol: 'AAPL', side: 'buy', qty: 10, type: 'limit', time_in_force: 'ioc', limit_price: 100, stop_price: null, strategy: 'ibs_rsi', kind: 'entry' },
           status: 'UNKNOWN', broker_order_id: null, reason: null, attempts: 1, created_at: '2025-01-14T14:50:00Z', updated_at: '2025-01-14T14:50:00Z', filled_qty: 0, filled_avg_price: null,
-        },
-      },
-    }));
+    };
+    await store.update(IdempotencyFile, (f) => ({ ...f, orders: { [unresolved.client_order_id]: unresolved } }));
     const err = await runKillOff(t.ctx, { yes: true, force: false }).catch((e) => e);
     expect(err).toBeInstanceOf(SafetyRefusal);
     expect(err.exitCode).toBe(ExitCode.REFUSED);

@@ -137,7 +137,7 @@ export function readHead(headFile: string): ChainHead | null {
 function* fileLines(file: string): Generator<{ buf: Buffer; start: number; end: number; complete: boolean }> {
   const fd = fs.openSync(file, 'r');
   try {
-    let buf = Buffer.allocUnsafe(16 << 20);
+    let buf = Buffer.allocUnsafe(Math.max(4096, Math.min(16 << 20, fs.fstatSync(fd).size + 1)));
     let have = 0;
     for (;;) {
       if (have === buf.length) {
@@ -261,7 +261,7 @@ export class AuditChain {
 
   /** Append one record; repairs a torn tail left by a crash first (recording that it did). */
   async append(type: string, data: Record<string, unknown> = {}): Promise<AppendedBlock> {
-    return withLock(this.chainFile, () => this.appendLocked([{ type, ...data }], 'append'));
+    return withLock(this.chainFile, () => this.appendLocked([{ ...data, type }], 'append'));
   }
 
   /** Remove only a torn tail (incomplete last line) and record that; null when there is none. */
@@ -292,7 +292,7 @@ export class AuditChain {
     }
     let result: AppendedBlock | undefined;
     for (const p of pending) {
-      const payload = { ...p, seq, ts: this.clock.now().toISOString() };
+      const payload = { ...p, type: p.type, seq, ts: this.clock.now().toISOString() };
       const { line, hash } = formatBlock(payload, prevHash);
       appendLineSync(this.chainFile, line);
       result = { seq, hash, payload };

@@ -35,6 +35,7 @@ export class Redactor {
     // Past the depth limit (which also stops cycles) nothing is passed on unscrubbed.
     if (depth > 8) return '[too deep]' as T;
     if (Array.isArray(v)) return v.map((x) => this.value(x, depth + 1)) as T;
+    if (v instanceof Date) return (Number.isNaN(v.getTime()) ? 'Invalid Date' : v.toISOString()) as T;
     if (v instanceof Error) return this.value({ name: v.name, message: v.message }, depth + 1) as T;
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v as Record<string, unknown>)) {

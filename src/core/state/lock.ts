@@ -6,7 +6,8 @@
 // waiter removes it and never a lock that a live process has just taken.
 import fs from 'node:fs';
 import lockfile from 'proper-lockfile';
-import { SafetyRefusal, errnoCode } from '../errors.js';
+import path from 'node:path';
+import { SafetyRefusal, StateError, errnoCode } from '../errors.js';
 
 const STALE_MS = 30_000;
 const YOUNG_MS = 5_000;
@@ -85,6 +86,10 @@ export async function withLock<T>(file: string, fn: () => Promise<T> | T, opts: 
       fs.writeFileSync(`${lockDir}/owner`, String(process.pid));
       break;
     } catch (err) {
+      if (errnoCode(err) === 'ENOENT') {
+        // The folder is gone: never recreate state/ behind the operator's back (fail closed).
+        throw new StateError(path.dirname(file), '', 'directory is missing; cannot lock or write here', { hint: 'restore the kobe home (`kobe state restore`) or re-run `kobe init` for a new one' });
+      }
       if (errnoCode(err) !== 'ELOCKED') throw err;
       if (lockIsDead(lockDir)) tryTakeover(lockDir);
       if (Date.now() > deadline) {
