@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AuditChain } from '../core/audit/chain.js';
 import type { LoadedConfig } from '../core/config/load.js';
-import { UsageError } from '../core/errors.js';
+import { AuthError, UsageError } from '../core/errors.js';
 import type { DiagLog, EventLog } from '../core/log/logger.js';
 import { Redactor } from '../core/log/redact.js';
 import { kobePaths, type KobePaths } from '../core/paths.js';
@@ -13,6 +13,9 @@ import { SystemClock, type Clock } from '../core/ports/clock.js';
 import { tradingState, type TradingState } from '../core/risk/trading-state.js';
 import type { StateStore } from '../core/state/store.js';
 import type { BarStore } from '../core/data/store.js';
+import type { Broker } from '../core/ports/broker.js';
+import type { SubmitDeps } from '../core/oms/submit.js';
+import type { PolygonMarketData } from '../core/data/polygon/index.js';
 import { Output, type Streams } from './output.js';
 
 /** What the shell knows before a command runs. */
@@ -41,6 +44,12 @@ export interface KobeContext {
   state(): Promise<StateStore>;
   /** The local bar store (data/cache). */
   bars(): Promise<BarStore>;
+  /** The Polygon market-data adapter (config polygon.*, POLYGON_API_KEY); AuthError without a key. */
+  polygon(): Promise<PolygonMarketData>;
+  /** The configured broker (sim by default), host checked against the mode. */
+  broker(): Promise<Broker>;
+  /** Everything the single submit path needs. */
+  submitDeps(opts?: { ignoreWindow?: boolean }): Promise<SubmitDeps>;
   audit(): Promise<AuditChain>;
   events(): Promise<EventLog>;
   log(): Promise<DiagLog>;
@@ -101,6 +110,32 @@ export async function createContext(opts: ContextOptions = {}): Promise<KobeCont
       const { BarStore } = await import('../core/data/store.js');
       return new BarStore(path.join(paths.dataDir, 'cache'), () => clock.now(), paths.home);
     }),
+    polygon: memo(async () => {
+      const { createPolygonMarketData } = await import('../core/data/polygon/index.js');
+      const { config } = await ctx.config();
+      const apiKey = (await ctx.secrets()).POLYGON_API_KEY;
+      if (!apiKey) throw new AuthError('POLYGON_API_KEY is not set', { hint: `set POLYGON_API_KEY in ${paths.env}` });
+      const p = config.polygon;
+      return createPolygonMarketData({ baseUrl: p.base_url, apiKey, requestsPerMinute: p.requests_per_minute, timeoutMs: p.timeout_ms });
+    }),
+    broker: memo(async () => {
+      const { createBroker } = await import('../core/broker/index.js');
+      const { config } = await ctx.config();
+      return createBroker({ config, secrets: await ctx.secrets(), store: await ctx.state(), bars: await ctx.bars(), clock });
+    }),
+    submitDeps: async (o = {}) => {
+      const { missingLiveGates } = await import('../core/risk/live-gates.js');
+      const { config, pin } = await ctx.config();
+      const broker = await ctx.broker();
+      const store = await ctx.state();
+      return {
+        broker, store, config, clock, audit: await ctx.audit(), events: await ctx.events(),
+        tradingState: () => ctx.tradingState(),
+        missingLiveGates: async () => missingLiveGates({ config, pin, processEnv: env, store, approvalsDir: paths.state('approvals'), brokerHost: broker.host, now: clock.now() }),
+        ignoreWindow: o.ignoreWindow && config.trading.mode === 'paper',
+        locksDir: paths.state('locks'),
+      };
+    },
     audit: memo(async () => {
       const { AuditChain } = await import('../core/audit/chain.js');
       return new AuditChain(paths.chain, paths.chainHead, clock);

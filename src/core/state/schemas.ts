@@ -1,6 +1,7 @@
 // Schemas of the JSON state files (SPEC section 1). Each carries `version`; a file that fails
 // its schema is reported with the failing field and is never overwritten.
 import { z } from 'zod';
+import { SimBookFile } from '../broker/sim/book.js';
 
 const iso = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, 'expected a UTC ISO timestamp ending in Z');
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
@@ -135,6 +136,31 @@ export const LastPreflightFile = def(
   () => ({ version: 1 as const, ts: '1970-01-01T00:00:00Z', mode: 'paper' as const, go: false, pin: '', rows: [] }),
 );
 
+export const RiskVetoesFile = def(
+  'risk_vetoes.json',
+  z.strictObject({ version: z.literal(1), date: day.nullable(), today: z.record(z.string(), z.number().int().min(0)), total: z.record(z.string(), z.number().int().min(0)) }),
+  () => ({ version: 1 as const, date: null, today: {}, total: {} }),
+);
+
+export const ApprovalSchema = z.strictObject({
+  version: z.literal(1),
+  id: z.string().regex(/^[A-Za-z0-9_-]+$/),
+  kind: z.enum(['params', 'live_trading']),
+  status: z.enum(['pending', 'approved', 'rejected']),
+  created_at: iso,
+  created_by: z.string(),
+  summary: z.string(),
+  decided_at: iso.nullable(),
+  decided_by: z.string().nullable(),
+  reason: z.string().nullable(),
+  /** True only when a person typed the confirmation on a terminal. */
+  interactive: z.boolean(),
+  /** The config pin the approval was given under (live) or the proposed params (params). */
+  pin: z.string().nullable(),
+  payload: z.record(z.string(), z.unknown()).nullable(),
+});
+export type Approval = z.infer<typeof ApprovalSchema>;
+
 /** Every JSON state file `kobe state check` validates. */
 export const STATE_FILES: StateFileDef<unknown>[] = [
   PositionsFile,
@@ -145,4 +171,6 @@ export const STATE_FILES: StateFileDef<unknown>[] = [
   HeartbeatFile,
   LastReconcileFile,
   LastPreflightFile,
+  RiskVetoesFile,
+  SimBookFile,
 ] as StateFileDef<unknown>[];

@@ -27,6 +27,7 @@ const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 // Civil-date <-> day-number arithmetic (H. Hinnant's proleptic Gregorian algorithms): integer-only,
 // no Date objects, because backtests format a date for every signal.
+const { floor } = Math;
 
 /** Day number (days since 1970-01-01 UTC) of an ISO 'YYYY-MM-DD' date; throws RangeError if invalid. */
 export function dayNumber(iso: string): number {
@@ -35,10 +36,10 @@ export function dayNumber(iso: string): number {
     const mo = Number(m[2]);
     const d = Number(m[3]);
     const y = Number(m[1]) - (mo <= 2 ? 1 : 0);
-    const era = Math.floor(y / 400);
+    const era = floor(y / 400);
     const yoe = y - era * 400;
-    const doy = Math.floor((153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5) + d - 1;
-    const n = era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
+    const doy = floor((153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5) + d - 1;
+    const n = era * 146097 + yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy - 719468;
     // The round trip rejects impossible dates (2024-02-30, 2023-13-01) instead of rolling them over.
     if (mo >= 1 && mo <= 12 && d >= 1 && isoDay(n) === iso) return n;
   }
@@ -48,12 +49,12 @@ export function dayNumber(iso: string): number {
 /** ISO 'YYYY-MM-DD' of a day number (years 0000-9999). */
 export function isoDay(n: number): string {
   const z = n + 719468;
-  const era = Math.floor(z / 146097);
+  const era = floor(z / 146097);
   const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const yoe = floor((doe - floor(doe / 1460) + floor(doe / 36524) - floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + floor(yoe / 4) - floor(yoe / 100));
+  const mp = floor((5 * doy + 2) / 153);
+  const d = doy - floor((153 * mp + 2) / 5) + 1;
   const m = mp < 10 ? mp + 3 : mp - 9;
   const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
   return `${String(y).padStart(4, '0')}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}`;
@@ -61,7 +62,7 @@ export function isoDay(n: number): string {
 
 /** The first `end` bars of a series as views (no copy); `end` is clamped to [0, length]. */
 export function sliceSeries(s: BarSeries, end: number): BarSeries {
-  const n = Math.max(0, Math.min(s.length, Math.floor(end)));
+  const n = Math.max(0, Math.min(s.length, floor(end)));
   return {
     symbol: s.symbol,
     dates: s.dates.subarray(0, n),

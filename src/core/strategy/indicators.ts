@@ -6,28 +6,26 @@
 // the lowest low. Wilder-smoothed series (RSI "wilder", ATR) carry state forever, so a non-finite
 // input resets them: NaN until n fresh valid changes (true ranges) seed them again.
 
-/** An array of `len` NaNs. */
-export function nanArray(len: number): Float64Array {
-  return new Float64Array(len).fill(NaN);
-}
+// Builtins bound once: a global lookup per element (Number.isFinite, Math.max) is ~60x slower
+// inside vm contexts such as jest's, and these loops run over millions of bars.
+const finite = Number.isFinite;
+const { abs, max } = Math;
 
 function checkPeriod(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`indicator period must be a positive integer, got ${n}`);
 }
 
-/** Internal bar strength (C - L) / (H - L); 0 when H = L; NaN when any input is not finite. */
+/** Internal bar strength (C - L) / (H - L); 0 when H = L; NaN when any input is NaN. */
 export function ibs(high: Float64Array, low: Float64Array, close: Float64Array): Float64Array {
   const len = close.length;
   const out = new Float64Array(len);
   for (let i = 0; i < len; i++) {
-    const h = high[i];
     const l = low[i];
+    const range = high[i] - l;
     const c = close[i];
-    if (!Number.isFinite(h) || !Number.isFinite(l) || !Number.isFinite(c)) out[i] = NaN;
-    else {
-      const range = h - l;
-      out[i] = range === 0 ? 0 : (c - l) / range;
-    }
+    // NaN inputs propagate through the arithmetic; only the H = L branch must check the close.
+    if (range === 0) out[i] = c === c ? 0 : NaN;
+    else out[i] = (c - l) / range;
   }
   return out;
 }
@@ -45,31 +43,33 @@ function rsiFromAverages(gain: number, loss: number): number {
 export function rsiWilder(close: Float64Array, n: number): Float64Array {
   checkPeriod(n);
   const len = close.length;
-  const out = nanArray(len);
+  const out = new Float64Array(len);
+  if (len > 0) out[0] = NaN;
   let run = 0;
   let gain = 0;
   let loss = 0;
+  // Each slot is written exactly once (no NaN pre-fill): the fill pass cost more than the math.
   for (let t = 1; t < len; t++) {
     const d = close[t] - close[t - 1];
-    if (!Number.isFinite(d)) {
+    let v = NaN;
+    if (!finite(d)) {
       run = 0;
       gain = 0;
       loss = 0;
-      continue;
-    }
-    const g = d > 0 ? d : 0;
-    const l = d < 0 ? -d : 0;
-    if (run < n) {
-      gain += g;
-      loss += l;
-      if (++run < n) continue;
-      gain /= n;
-      loss /= n;
+    } else if (run < n) {
+      if (d > 0) gain += d;
+      else loss -= d;
+      if (++run === n) {
+        gain /= n;
+        loss /= n;
+        v = rsiFromAverages(gain, loss);
+      }
     } else {
-      gain = (gain * (n - 1) + g) / n;
-      loss = (loss * (n - 1) + l) / n;
+      gain = (gain * (n - 1) + (d > 0 ? d : 0)) / n;
+      loss = (loss * (n - 1) + (d < 0 ? -d : 0)) / n;
+      v = rsiFromAverages(gain, loss);
     }
-    out[t] = rsiFromAverages(gain, loss);
+    out[t] = v;
   }
   return out;
 }
@@ -81,42 +81,39 @@ export function rsiWilder(close: Float64Array, n: number): Float64Array {
 export function rsiSma(close: Float64Array, n: number): Float64Array {
   checkPeriod(n);
   const len = close.length;
-  const out = nanArray(len);
+  const out = new Float64Array(len);
+  if (len > 0) out[0] = NaN;
   let gain = 0;
   let loss = 0;
-  let bad = 0;
-  let losers = 0;
+  let lastBad = 0; // change t is close[t] - close[t-1]; "change 0" does not exist
+  let lastLoss = -1;
   let fresh = false;
   for (let t = 1; t < len; t++) {
     const d = close[t] - close[t - 1];
-    if (!Number.isFinite(d)) bad++;
-    else if (d < 0) losers++;
-    const o = t > n ? close[t - n] - close[t - n - 1] : 0;
-    if (t > n) {
-      if (!Number.isFinite(o)) bad--;
-      else if (o < 0) losers--;
-    }
-    if (t < n) continue;
-    if (bad > 0) {
-      fresh = false;
-      continue;
-    }
-    // The no-loss test uses an exact counter, never the running sum, which may keep a 1e-17 residue.
-    // Running sums are rebuilt every n bars so rounding drift stays bounded on long series.
-    if (!fresh || t % n === 0) {
-      gain = 0;
-      loss = 0;
-      for (let k = t - n + 1; k <= t; k++) {
-        const dk = close[k] - close[k - 1];
-        if (dk > 0) gain += dk;
-        else loss -= dk;
+    if (!finite(d)) lastBad = t;
+    else if (d < 0) lastLoss = t;
+    let v = NaN;
+    if (t < n || lastBad > t - n) fresh = false;
+    else {
+      // Running sums are rebuilt every n bars so rounding drift stays bounded on long series.
+      if (!fresh || t % n === 0) {
+        gain = 0;
+        loss = 0;
+        for (let k = t - n + 1; k <= t; k++) {
+          const dk = close[k] - close[k - 1];
+          if (dk > 0) gain += dk;
+          else loss -= dk;
+        }
+        fresh = true;
+      } else {
+        const o = close[t - n] - close[t - n - 1];
+        gain += (d > 0 ? d : 0) - (o > 0 ? o : 0);
+        loss += (d < 0 ? -d : 0) - (o < 0 ? -o : 0);
       }
-      fresh = true;
-    } else {
-      gain += (d > 0 ? d : 0) - (o > 0 ? o : 0);
-      loss += (d < 0 ? -d : 0) - (o < 0 ? -o : 0);
+      // "No losses" is decided on the window's changes, never on the running sum (a 1e-17 residue).
+      v = lastLoss <= t - n ? 50 : 100 - 100 / (1 + gain / loss);
     }
-    out[t] = losers === 0 ? 50 : 100 - 100 / (1 + gain / loss);
+    out[t] = v;
   }
   return out;
 }
@@ -128,30 +125,24 @@ export function rsiSma(close: Float64Array, n: number): Float64Array {
 export function atrWilder(high: Float64Array, low: Float64Array, close: Float64Array, n: number): Float64Array {
   checkPeriod(n);
   const len = close.length;
-  const out = nanArray(len);
+  const out = new Float64Array(len);
   let run = 0;
   let atr = 0;
   for (let t = 0; t < len; t++) {
     const h = high[t];
     const l = low[t];
-    let tr = h - l;
-    if (t > 0) {
-      const pc = close[t - 1];
-      tr = Math.max(tr, Math.abs(h - pc), Math.abs(l - pc));
-    }
-    if (!Number.isFinite(tr)) {
+    const tr = t > 0 ? max(h - l, abs(h - close[t - 1]), abs(l - close[t - 1])) : h - l;
+    let v = NaN;
+    if (!finite(tr)) {
       run = 0;
       atr = 0;
-      continue;
-    }
-    if (run < n) {
+    } else if (run < n) {
       atr += tr;
-      if (++run < n) continue;
-      atr /= n;
+      if (++run === n) v = atr /= n;
     } else {
-      atr = (atr * (n - 1) + tr) / n;
+      v = atr = (atr * (n - 1) + tr) / n;
     }
-    out[t] = atr;
+    out[t] = v;
   }
   return out;
 }
@@ -160,29 +151,26 @@ export function atrWilder(high: Float64Array, low: Float64Array, close: Float64A
 export function sma(x: Float64Array, n: number): Float64Array {
   checkPeriod(n);
   const len = x.length;
-  const out = nanArray(len);
+  const out = new Float64Array(len);
   let sum = 0;
-  let bad = 0;
+  let lastBad = -1;
   let fresh = false;
   for (let t = 0; t < len; t++) {
-    const v = x[t];
-    if (!Number.isFinite(v)) bad++;
-    const o = t >= n ? x[t - n] : 0;
-    if (t >= n && !Number.isFinite(o)) bad--;
-    if (t < n - 1) continue;
-    if (bad > 0) {
-      fresh = false;
-      continue;
+    if (!finite(x[t])) lastBad = t;
+    let v = NaN;
+    if (t < n - 1 || lastBad > t - n) fresh = false;
+    else {
+      // Rebuilt every n bars (amortised O(1)) so that rolling-sum drift stays bounded.
+      if (!fresh || (t + 1) % n === 0) {
+        sum = 0;
+        for (let k = t - n + 1; k <= t; k++) sum += x[k];
+        fresh = true;
+      } else {
+        sum += x[t] - x[t - n];
+      }
+      v = sum / n;
     }
-    // Rebuilt every n bars (amortised O(1)) so that rolling-sum drift stays bounded.
-    if (!fresh || (t + 1) % n === 0) {
-      sum = 0;
-      for (let k = t - n + 1; k <= t; k++) sum += x[k];
-      fresh = true;
-    } else {
-      sum += v - o;
-    }
-    out[t] = sum / n;
+    out[t] = v;
   }
   return out;
 }
@@ -199,8 +187,9 @@ export interface LowestLow {
 export function lowestLow(low: Float64Array, n: number): LowestLow {
   checkPeriod(n);
   const len = low.length;
-  const value = nanArray(len);
-  const barsSince = nanArray(len);
+  const value = new Float64Array(len);
+  const barsSince = new Float64Array(len);
+  if (len > 0) value[0] = barsSince[0] = NaN;
   const dq = new Int32Array(Math.max(len, 1));
   let head = 0;
   let tail = 0;
@@ -208,17 +197,20 @@ export function lowestLow(low: Float64Array, n: number): LowestLow {
   for (let t = 1; t < len; t++) {
     const i = t - 1;
     const v = low[i];
-    if (!Number.isFinite(v)) lastBad = i;
+    if (!finite(v)) lastBad = i;
     else {
       // Popping on >= leaves only the most recent of equal lows: ties resolve to the latest bar.
       while (tail > head && low[dq[tail - 1]] >= v) tail--;
       dq[tail++] = i;
     }
-    while (tail > head && dq[head] < t - n) head++;
-    if (t < n || lastBad >= t - n) continue;
-    const j = dq[head];
-    value[t] = low[j];
-    barsSince[t] = i - j;
+    if (tail > head && dq[head] < t - n) head++; // exactly one index leaves the window per step
+    if (t < n || lastBad >= t - n) {
+      value[t] = barsSince[t] = NaN;
+    } else {
+      const j = dq[head];
+      value[t] = low[j];
+      barsSince[t] = i - j;
+    }
   }
   return { value, barsSince };
 }

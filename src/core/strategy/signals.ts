@@ -25,8 +25,18 @@ export function signalsAt(s: BarSeries, p: StrategyParams, t: number, features?:
 export function allSignals(s: BarSeries, p: StrategyParams, features?: StrategyFeatures): Signal[] {
   const f = features ?? computeFeatures(s, p);
   const out: Signal[] = [];
-  const start = Math.max(p.common.min_history_bars - 1, p.common.feature_lag, 0);
+  const { min_price, feature_lag } = p.common;
+  const { close, low } = s;
+  const { sma, ibs, lowest } = f;
+  const ibsEntry = p.ibs_rsi.ibs_entry;
+  const start = Math.max(p.common.min_history_bars - 1, feature_lag, 0);
   for (let t = start; t < s.length; t++) {
+    // Cheap gates implied by the rules (both need close >= min_price and close > SMA; IBS+RSI needs a
+    // low IBS, Turtle Soup a new low): most bars stop here. The *At functions stay the definition.
+    const c = close[t];
+    const j = t - feature_lag;
+    if (!(c >= min_price && c > sma[j])) continue;
+    if (!(ibs[j] < ibsEntry) && !(low[t] < lowest[t])) continue;
     const a = ibsRsiAt(s, p, f, t);
     if (a) out.push(a);
     const b = turtleSoupAt(s, p, f, t);
