@@ -15,6 +15,7 @@ import type { StateStore } from '../core/state/store.js';
 import type { BarStore } from '../core/data/store.js';
 import type { Broker } from '../core/ports/broker.js';
 import type { SubmitDeps } from '../core/oms/submit.js';
+import type { ReconcileDeps } from '../core/reconcile/apply.js';
 import type { PolygonMarketData } from '../core/data/polygon/index.js';
 import { Output, type Streams } from './output.js';
 
@@ -49,7 +50,9 @@ export interface KobeContext {
   /** The configured broker (sim by default), host checked against the mode. */
   broker(): Promise<Broker>;
   /** Everything the single submit path needs. */
-  submitDeps(opts?: { ignoreWindow?: boolean }): Promise<SubmitDeps>;
+  submitDeps(opts?: { ignoreWindow?: boolean; allowClosingWhileHalted?: boolean }): Promise<SubmitDeps>;
+  /** Everything reconcile needs. */
+  reconcileDeps(): Promise<ReconcileDeps>;
   audit(): Promise<AuditChain>;
   events(): Promise<EventLog>;
   log(): Promise<DiagLog>;
@@ -134,7 +137,12 @@ export async function createContext(opts: ContextOptions = {}): Promise<KobeCont
         missingLiveGates: async () => missingLiveGates({ config, pin, processEnv: env, store, approvalsDir: paths.state('approvals'), brokerHost: broker.host, now: clock.now() }),
         ignoreWindow: o.ignoreWindow && config.trading.mode === 'paper',
         locksDir: paths.state('locks'),
+        allowClosingWhileHalted: o.allowClosingWhileHalted,
       };
+    },
+    reconcileDeps: async () => {
+      const { params } = await ctx.config();
+      return { broker: await ctx.broker(), store: await ctx.state(), bars: await ctx.bars(), params, clock, audit: await ctx.audit(), events: await ctx.events(), reportsDir: paths.reportsDir };
     },
     audit: memo(async () => {
       const { AuditChain } = await import('../core/audit/chain.js');

@@ -20,5 +20,10 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'verify-chain', summary: 'verify the audit hash chain (and --repair a torn tail)', load: () => import('../commands/verify-chain.js') },
   { name: 'data', summary: 'market data: bar store, synthetic seed, Polygon prefetch, CSV import, verify, list', load: () => import('../commands/data/index.js') },
   { name: 'market', summary: 'NYSE session, ET phase, holiday or early close, next open/close', load: () => import('../commands/market.js') },
+  { name: 'account', summary: 'broker account: equity, cash, buying power, flags', load: () => import('../commands/account.js') },
+  { name: 'positions', summary: 'broker positions joined with the ledger: strategy, stop, target, bars held, P&L', load: () => import('../commands/positions.js') },
+  { name: 'orders', summary: 'broker orders and the idempotency store; orders cancel ID|--client-id|--all', load: () => import('../commands/orders/index.js') },
+  { name: 'close-all', summary: 'cancel open orders and close every position (allowed while halted)', load: () => import('../commands/close-all.js') },
+  { name: 'reconcile', summary: 'diff broker vs ledger and store; --fix --yes applies the plan', load: () => import('../commands/reconcile.js') },
   { name: 'state', summary: 'state files: check, backup, restore', load: () => import('../commands/state/index.js') },
 ];

@@ -57,7 +57,7 @@ describe('kill on', () => {
 describe('kill off', () => {
   const cleanReconcile = async (tc: TestContext, ts: string) => {
     const store = await tc.ctx.state();
-    await store.write(LastReconcileFile, { version: 1, ts, clean: true, broker: 'sim', discrepancies: [], fixed: false });
+    await store.write(LastReconcileFile, { version: 1, ts, clean: true, broker: 'sim', discrepancies: [], mismatch_notional: 0, fixed: false });
   };
 
   it('refuses (exit 6) without a recent clean reconcile, with unresolved orders, and off a TTY without --yes', async () => {

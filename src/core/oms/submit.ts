@@ -44,6 +44,8 @@ export interface SubmitDeps {
   ignoreWindow?: boolean;
   /** Directory of the per-intent locks (state/locks). */
   locksDir: string;
+  /** close-all: while HALTED, still let sells that shrink a position through (as REDUCING). */
+  allowClosingWhileHalted?: boolean;
 }
 
 /** What happened to one intent. */
@@ -107,7 +109,9 @@ export async function submitIntent(d: SubmitDeps, intent: OrderIntent): Promise<
   const cid = clientOrderId(intent);
   const now = d.clock.now();
   const base = { client_order_id: cid, broker_order_id: null, reused: false, reason: null };
-  const state = d.tradingState();
+  const read = d.tradingState();
+  // Closing everything reduces exposure, so close-all may act under a halt, but only as REDUCING.
+  const state = read.state === 'HALTED' && d.allowClosingWhileHalted && intent.side === 'sell' ? { ...read, state: 'REDUCING' as const } : read;
   if (state.state === 'HALTED') {
     await countVeto(d.store, 'trading_state', intent.session_date);
     d.events.emit('order_refused', { client_order_id: cid, symbol: intent.symbol, reason: 'kill switch: HALTED', kill_reason: state.record?.reason }, 'warn');

@@ -48,12 +48,12 @@ export const OrderIntentSchema = z.strictObject({
   symbol: z.string().min(1),
   side: z.enum(['buy', 'sell']),
   qty: z.number().positive(),
-  type: z.enum(['limit', 'market', 'stop']),
-  time_in_force: z.enum(['ioc', 'day', 'gtc']),
+  type: z.enum(['limit', 'market', 'stop', 'stop_limit']),
+  time_in_force: z.enum(['ioc', 'day', 'gtc', 'fok', 'opg', 'cls']),
   limit_price: money.nullable(),
   stop_price: money.nullable().default(null),
   strategy: z.string().min(1),
-  kind: z.enum(['entry', 'exit', 'stop', 'target', 'time', 'close', 'manual']),
+  kind: z.enum(['entry', 'exit', 'stop', 'target', 'time', 'close', 'manual', 'adopted']),
 });
 export type OrderIntentRecord = z.infer<typeof OrderIntentSchema>;
 
@@ -117,10 +117,11 @@ export const LastReconcileFile = def(
     ts: iso,
     clean: z.boolean(),
     broker: z.string(),
-    discrepancies: z.array(z.strictObject({ type: z.string(), symbol: z.string().nullable(), severity: z.string(), detail: z.string(), action: z.string() })),
+    discrepancies: z.array(z.strictObject({ type: z.string(), symbol: z.string().nullable(), severity: z.string(), detail: z.string(), action: z.string(), notional: z.number().default(0), client_order_id: z.string().optional() })),
+    mismatch_notional: z.number().default(0),
     fixed: z.boolean(),
   }),
-  () => ({ version: 1 as const, ts: '1970-01-01T00:00:00Z', clean: false, broker: 'none', discrepancies: [], fixed: false }),
+  () => ({ version: 1 as const, ts: '1970-01-01T00:00:00Z', clean: false, broker: 'none', discrepancies: [], mismatch_notional: 0, fixed: false }),
 );
 
 export const LastPreflightFile = def(

@@ -36,7 +36,8 @@ const reconcile = (ts: string, clean: boolean) =>
     ts,
     clean,
     broker: 'sim',
-    discrepancies: clean ? [] : [{ type: 'qty', symbol: 'AAPL', severity: 'high', detail: 'd', action: 'a' }],
+    discrepancies: clean ? [] : [{ type: 'qty', symbol: 'AAPL', severity: 'high', detail: 'd', action: 'a', notional: 0 }],
+    mismatch_notional: 0,
     fixed: false,
   });
 

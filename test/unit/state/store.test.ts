@@ -162,7 +162,7 @@ describe('round trips', () => {
 
   it('writes files in subdirectories of state/ (as created by kobe init)', async () => {
     fs.mkdirSync(path.join(home.paths.stateDir, 'reconcile'));
-    const v = { version: 1 as const, ts: '2025-01-14T15:00:00Z', clean: true, broker: 'sim', discrepancies: [], fixed: false };
+    const v = { version: 1 as const, ts: '2025-01-14T15:00:00Z', clean: true, broker: 'sim', discrepancies: [], mismatch_notional: 0, fixed: false };
     await store.write(LastReconcileFile, v);
     expect(JSON.parse(fs.readFileSync(path.join(home.paths.stateDir, 'reconcile', 'last_reconcile.json'), 'utf8'))).toEqual(v);
     expect(store.read(LastReconcileFile)).toEqual(v);

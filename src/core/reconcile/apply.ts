@@ -1,0 +1,156 @@
+// Running reconcile: read the broker (a failure to answer is an error, never "flat"), plan,
+// optionally apply with the broker as the truth, and record the result for preflight and kill off.
+import path from 'node:path';
+import type { StrategyParams } from '../config/schema.js';
+import type { BarStore } from '../data/store.js';
+import type { EventLog } from '../log/logger.js';
+import { etDate } from '../market/time.js';
+import { markIntent } from '../oms/idempotency.js';
+import type { Broker, OrderReport } from '../ports/broker.js';
+import type { Clock } from '../ports/clock.js';
+import { atomicWrite } from '../state/atomic.js';
+import { IdempotencyFile, LastReconcileFile, PositionsFile, type IdempotencyRecord, type OrderStatus, type PositionEntry } from '../state/schemas.js';
+import type { StateStore } from '../state/store.js';
+import { atrWilder } from '../strategy/indicators.js';
+import { findDiscrepancies, mismatchNotional, type Discrepancy } from './plan.js';
+
+/** What reconcile needs. */
+export interface ReconcileDeps {
+  broker: Broker;
+  store: StateStore;
+  bars: BarStore;
+  params: StrategyParams;
+  clock: Clock;
+  audit: { append(type: string, data: Record<string, unknown>): Promise<unknown> };
+  events: EventLog;
+  reportsDir: string;
+}
+
+/** One fix that was applied. */
+export interface AppliedFix {
+  type: Discrepancy['type'];
+  symbol: string | null;
+  change: string;
+  ok: boolean;
+}
+
+/** The result of a reconcile run. */
+export interface ReconcileReport {
+  ts: string;
+  broker: string;
+  clean: boolean;
+  discrepancies: Discrepancy[];
+  mismatch_notional: number;
+  fixed: AppliedFix[];
+  /** Discrepancies left after --fix (empty when the fix worked). */
+  remaining: Discrepancy[];
+  report_file: string;
+}
+
+function orderStatus(o: OrderReport): OrderStatus {
+  const m: Record<string, OrderStatus> = { filled: 'FILLED', partially_filled: 'PARTIALLY_FILLED', canceled: 'CANCELED', expired: 'EXPIRED', done_for_day: 'EXPIRED', rejected: 'REJECTED' };
+  return m[o.status] ?? 'SUBMITTED';
+}
+
+async function snapshot(d: ReconcileDeps): Promise<Discrepancy[]> {
+  const [positions, open] = await Promise.all([d.broker.positions(), d.broker.listOrders({ status: 'open', limit: 500 })]);
+  return findDiscrepancies({ brokerPositions: positions, brokerOpenOrders: open, ledger: d.store.read(PositionsFile).positions, store: d.store.read(IdempotencyFile).orders });
+}
+
+/** Stop 2 x ATR(14) below the average price, from the bar store; null when it cannot be computed. */
+function exitPlan(d: ReconcileDeps, symbol: string, avg: number, strategy: string | null): { stop: number; time_stop_bars: number } | null {
+  let atr = NaN;
+  try {
+    const s = d.bars.load(symbol);
+    const a = atrWilder(s.high, s.low, s.close, d.params.common.atr_period);
+    atr = a[a.length - 1];
+  } catch {
+    return null;
+  }
+  if (!Number.isFinite(atr) || atr <= 0) return null;
+  const bars = strategy === 'turtle_soup' ? d.params.turtle_soup.time_stop_bars : d.params.ibs_rsi.time_stop_bars;
+  return { stop: Math.round((avg - 2 * atr) * 100) / 100, time_stop_bars: bars };
+}
+
+async function applyFixes(d: ReconcileDeps, ds: Discrepancy[]): Promise<AppliedFix[]> {
+  const fixes: AppliedFix[] = [];
+  const now = d.clock.now();
+  const record = async (f: AppliedFix) => {
+    fixes.push(f);
+    await d.audit.append('reconcile_fix', { discrepancy: f.type, symbol: f.symbol, change: f.change, ok: f.ok });
+  };
+  for (const x of ds.filter((y) => y.type === 'UNRESOLVED_ORDER')) {
+    const found = await d.broker.getOrderByClientId(x.client_order_id!);
+    if (found) await markIntent(d.store, x.client_order_id!, { status: orderStatus(found), broker_order_id: found.id, filled_qty: found.filled_qty, filled_avg_price: found.filled_avg_price, reason: 'resolved by reconcile' }, now);
+    else await markIntent(d.store, x.client_order_id!, { status: 'REJECTED', reason: 'not found at the broker by client id: it never arrived' }, now);
+    await record({ type: x.type, symbol: x.symbol, change: `${x.client_order_id} -> ${found ? orderStatus(found) : 'REJECTED (never arrived)'}`, ok: true });
+  }
+  const orphans = ds.filter((y) => y.type === 'ORPHAN_ORDER');
+  if (orphans.length) {
+    const open = await d.broker.listOrders({ status: 'open', limit: 500 });
+    await d.store.update(IdempotencyFile, (f) => {
+      for (const x of orphans) {
+        const o = open.find((z) => z.client_order_id === x.client_order_id);
+        if (!o || f.orders[o.client_order_id]) continue;
+        const at = now.toISOString();
+        const rec: IdempotencyRecord = {
+          client_order_id: o.client_order_id,
+          intent: { session_date: etDate(new Date(o.submitted_at ?? at)), symbol: o.symbol, side: o.side, qty: o.qty, type: o.type, time_in_force: o.time_in_force, limit_price: o.limit_price, stop_price: o.stop_price, strategy: 'external', kind: 'adopted' },
+          status: orderStatus(o), broker_order_id: o.id, reason: 'adopted by reconcile (placed outside kobe)', attempts: 0, created_at: at, updated_at: at, filled_qty: o.filled_qty, filled_avg_price: o.filled_avg_price,
+        };
+        f.orders[o.client_order_id] = rec;
+      }
+      return f;
+    });
+    for (const x of orphans) await record({ type: x.type, symbol: x.symbol, change: `adopted ${x.client_order_id} into the store`, ok: true });
+  }
+  const positionTypes = new Set(['MISSING_IN_BROKER', 'MISSING_LOCALLY', 'QUANTITY_MISMATCH', 'PRICE_MISMATCH', 'NO_EXIT_PLAN']);
+  if (ds.some((y) => positionTypes.has(y.type))) {
+    const broker = (await d.broker.positions()).filter((p) => p.qty !== 0);
+    const pending: AppliedFix[] = [];
+    await d.store.update(PositionsFile, (f) => {
+      const before = new Map(f.positions.map((p) => [p.symbol, p]));
+      const next: PositionEntry[] = [];
+      for (const b of broker) {
+        const old = before.get(b.symbol);
+        const e: PositionEntry = old
+          ? { ...old, qty: b.qty, avg_price: b.avg_entry_price, updated_at: now.toISOString() }
+          : { symbol: b.symbol, qty: b.qty, avg_price: b.avg_entry_price, strategy: null, entry_date: etDate(now), stop: null, target: null, time_stop_bars: null, bars_held: 0, client_order_id: null, opened_at: null, updated_at: now.toISOString() };
+        if (!old) pending.push({ type: 'MISSING_LOCALLY', symbol: b.symbol, change: `added ${b.qty} @ ${b.avg_entry_price} to the ledger`, ok: true });
+        else if (old.qty !== b.qty || old.avg_price !== b.avg_entry_price) pending.push({ type: old.qty !== b.qty ? 'QUANTITY_MISMATCH' : 'PRICE_MISMATCH', symbol: b.symbol, change: `ledger ${old.qty} @ ${old.avg_price} -> ${b.qty} @ ${b.avg_entry_price}`, ok: true });
+        if (e.stop === null || e.time_stop_bars === null) {
+          const plan = exitPlan(d, b.symbol, e.avg_price, e.strategy);
+          if (plan) {
+            e.stop = e.stop ?? plan.stop;
+            e.time_stop_bars = e.time_stop_bars ?? plan.time_stop_bars;
+          }
+          pending.push({ type: 'NO_EXIT_PLAN', symbol: b.symbol, change: plan ? `stop ${e.stop}, time stop ${e.time_stop_bars} bars` : 'no bars to compute an ATR stop: set one by hand', ok: plan !== null });
+        }
+        next.push(e);
+      }
+      for (const [sym, old] of before) if (old.qty !== 0 && !broker.some((b) => b.symbol === sym)) pending.push({ type: 'MISSING_IN_BROKER', symbol: sym, change: `removed ghost ${old.qty} ${sym} from the ledger`, ok: true });
+      return { version: 1 as const, updated_at: now.toISOString(), positions: next.sort((a, b) => (a.symbol < b.symbol ? -1 : 1)) };
+    });
+    for (const f of pending) await record(f);
+  }
+  return fixes;
+}
+
+/** Reconcile once; with `fix`, apply the plan and reconcile again to confirm. */
+export async function reconcile(d: ReconcileDeps, opts: { fix: boolean }): Promise<ReconcileReport> {
+  const ts = d.clock.now().toISOString();
+  const discrepancies = await snapshot(d);
+  let fixed: AppliedFix[] = [];
+  let remaining = discrepancies;
+  if (opts.fix && discrepancies.length) {
+    fixed = await applyFixes(d, discrepancies);
+    remaining = await snapshot(d);
+  }
+  const clean = remaining.length === 0;
+  const file = path.join(d.reportsDir, 'reconcile', `reconcile-${ts.replace(/[:.]/g, '-')}.json`);
+  const report: ReconcileReport = { ts, broker: d.broker.name, clean, discrepancies, mismatch_notional: mismatchNotional(discrepancies), fixed, remaining, report_file: file };
+  await atomicWrite(file, `${JSON.stringify(report, null, 2)}\n`);
+  await d.store.write(LastReconcileFile, { version: 1, ts, clean, broker: d.broker.name, discrepancies: remaining.map(({ type, symbol, severity, detail, action, notional, client_order_id }) => ({ type, symbol, severity, detail, action, notional, ...(client_order_id ? { client_order_id } : {}) })), mismatch_notional: mismatchNotional(remaining), fixed: fixed.length > 0 });
+  d.events.emit('reconcile', { clean, discrepancies: discrepancies.length, fixed: fixed.length, remaining: remaining.length, mismatch_notional: report.mismatch_notional }, clean ? 'info' : 'warn');
+  return report;
+}

@@ -1,0 +1,71 @@
+// Reconcile (SPEC section 5): compare the broker's positions and open orders with kobe's ledger
+// and idempotency store, and plan fixes that take the broker as the truth. Planning is pure; the
+// same plan object is what `--fix` applies (plan/apply, as NautilusTrader reconciles).
+import type { OrderReport, PositionReport } from '../ports/broker.js';
+import type { IdempotencyRecord, PositionEntry } from '../state/schemas.js';
+
+export const DISCREPANCY_TYPES = ['MISSING_IN_BROKER', 'MISSING_LOCALLY', 'QUANTITY_MISMATCH', 'PRICE_MISMATCH', 'ORPHAN_ORDER', 'UNRESOLVED_ORDER', 'NO_EXIT_PLAN'] as const;
+export type DiscrepancyType = (typeof DISCREPANCY_TYPES)[number];
+
+/** One difference between the broker and kobe's records. */
+export interface Discrepancy {
+  type: DiscrepancyType;
+  symbol: string | null;
+  severity: 'critical' | 'high' | 'medium';
+  detail: string;
+  action: string;
+  /** USD value of the difference, for the K8 trigger. */
+  notional: number;
+  client_order_id?: string;
+}
+
+/** What reconcile looks at. */
+export interface ReconcileInput {
+  brokerPositions: PositionReport[];
+  brokerOpenOrders: OrderReport[];
+  ledger: PositionEntry[];
+  store: Record<string, IdempotencyRecord>;
+}
+
+const PRICE_TOLERANCE = 0.01;
+
+/** Every discrepancy, in a stable order (type, then symbol). */
+export function findDiscrepancies(x: ReconcileInput): Discrepancy[] {
+  const out: Discrepancy[] = [];
+  const broker = new Map(x.brokerPositions.filter((p) => p.qty !== 0).map((p) => [p.symbol, p]));
+  const ledger = new Map(x.ledger.filter((p) => p.qty !== 0).map((p) => [p.symbol, p]));
+  for (const [sym, l] of ledger) {
+    const b = broker.get(sym);
+    const px = b?.current_price ?? l.avg_price;
+    if (!b) {
+      out.push({ type: 'MISSING_IN_BROKER', symbol: sym, severity: 'critical', detail: `ledger holds ${l.qty} ${sym}, the broker holds none (ghost)`, action: 'remove the ledger entry (kobe reconcile --fix)', notional: Math.abs(l.qty) * px });
+      continue;
+    }
+    if (b.qty !== l.qty) out.push({ type: 'QUANTITY_MISMATCH', symbol: sym, severity: 'critical', detail: `broker ${b.qty}, ledger ${l.qty}`, action: 'set the ledger quantity to the broker\'s', notional: Math.abs(b.qty - l.qty) * px });
+    if (l.avg_price > 0 && Math.abs(b.avg_entry_price - l.avg_price) / l.avg_price > PRICE_TOLERANCE) {
+      out.push({ type: 'PRICE_MISMATCH', symbol: sym, severity: 'medium', detail: `broker avg ${b.avg_entry_price}, ledger ${l.avg_price} (> 1%)`, action: 'set the ledger average price to the broker\'s', notional: Math.abs(b.avg_entry_price - l.avg_price) * Math.abs(b.qty) });
+    }
+    if (l.stop === null || l.time_stop_bars === null) out.push({ type: 'NO_EXIT_PLAN', symbol: sym, severity: 'high', detail: `no ${l.stop === null ? 'stop' : 'time stop'} in the ledger`, action: 'add an exit plan from the strategy (stop 2 x ATR below entry)', notional: 0 });
+  }
+  for (const [sym, b] of broker) {
+    if (ledger.has(sym)) continue;
+    out.push({ type: 'MISSING_LOCALLY', symbol: sym, severity: 'critical', detail: `broker holds ${b.qty} ${sym} at ${b.avg_entry_price}, the ledger has nothing (orphan)`, action: 'add it to the ledger with an exit plan', notional: Math.abs(b.qty) * (b.current_price ?? b.avg_entry_price) });
+  }
+  const known = new Set(Object.keys(x.store));
+  for (const o of x.brokerOpenOrders) {
+    const parent = o.client_order_id.replace(/-(tp|sl)$/, '');
+    if (known.has(o.client_order_id) || known.has(parent)) continue;
+    out.push({ type: 'ORPHAN_ORDER', symbol: o.symbol, severity: 'high', detail: `open ${o.side} ${o.qty} ${o.symbol} (${o.id}, client id ${o.client_order_id}) is not in the store`, action: 'adopt it into the store, or cancel it: kobe orders cancel ' + o.id, notional: o.qty * (o.limit_price ?? o.stop_price ?? 0), client_order_id: o.client_order_id });
+  }
+  for (const r of Object.values(x.store)) {
+    if (r.status !== 'PENDING' && r.status !== 'UNKNOWN') continue;
+    out.push({ type: 'UNRESOLVED_ORDER', symbol: r.intent.symbol, severity: 'high', detail: `${r.client_order_id} is ${r.status}`, action: 'look it up by client id and record the broker\'s answer', notional: r.intent.qty * (r.intent.limit_price ?? 0), client_order_id: r.client_order_id });
+  }
+  const order = (t: DiscrepancyType) => DISCREPANCY_TYPES.indexOf(t);
+  return out.sort((a, b) => order(a.type) - order(b.type) || (a.symbol ?? '').localeCompare(b.symbol ?? '') || (a.client_order_id ?? '').localeCompare(b.client_order_id ?? ''));
+}
+
+/** Total USD of position differences (K8: reconcile mismatch). */
+export function mismatchNotional(ds: Discrepancy[]): number {
+  return ds.filter((d) => d.type === 'MISSING_IN_BROKER' || d.type === 'MISSING_LOCALLY' || d.type === 'QUANTITY_MISMATCH').reduce((a, d) => a + d.notional, 0);
+}
