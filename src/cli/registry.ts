@@ -25,5 +25,6 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'orders', summary: 'broker orders and the idempotency store; orders cancel ID|--client-id|--all', load: () => import('../commands/orders/index.js') },
   { name: 'close-all', summary: 'cancel open orders and close every position (allowed while halted)', load: () => import('../commands/close-all.js') },
   { name: 'reconcile', summary: 'diff broker vs ledger and store; --fix --yes applies the plan', load: () => import('../commands/reconcile.js') },
+  { name: 'scan', summary: "today's ranked signals (daily picks) or every historical signal", load: () => import('../commands/scan.js') },
   { name: 'state', summary: 'state files: check, backup, restore', load: () => import('../commands/state/index.js') },
 ];
