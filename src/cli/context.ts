@@ -16,6 +16,8 @@ import type { BarStore } from '../core/data/store.js';
 import type { Broker } from '../core/ports/broker.js';
 import type { SubmitDeps } from '../core/oms/submit.js';
 import type { ReconcileDeps } from '../core/reconcile/apply.js';
+import type { Quotes } from '../core/ports/quotes.js';
+import type { TradeCycleDeps } from '../core/trade/cycle.js';
 import type { PolygonMarketData } from '../core/data/polygon/index.js';
 import { Output, type Streams } from './output.js';
 
@@ -53,6 +55,10 @@ export interface KobeContext {
   submitDeps(opts?: { ignoreWindow?: boolean; allowClosingWhileHalted?: boolean }): Promise<SubmitDeps>;
   /** Everything reconcile needs. */
   reconcileDeps(): Promise<ReconcileDeps>;
+  /** Latest quotes for entry pricing (the sim broker is its own market). */
+  quotes(): Promise<Quotes>;
+  /** Everything a trade cycle and the exit manager need. */
+  tradeDeps(opts?: { ignoreWindow?: boolean }): Promise<TradeCycleDeps>;
   audit(): Promise<AuditChain>;
   events(): Promise<EventLog>;
   log(): Promise<DiagLog>;
@@ -138,6 +144,18 @@ export async function createContext(opts: ContextOptions = {}): Promise<KobeCont
         ignoreWindow: o.ignoreWindow && config.trading.mode === 'paper',
         locksDir: paths.state('locks'),
         allowClosingWhileHalted: o.allowClosingWhileHalted,
+      };
+    },
+    quotes: memo(async () => {
+      const broker = (await ctx.broker()) as Broker & Partial<Quotes>;
+      if (typeof broker.latestQuote === 'function') return broker as Broker & Quotes;
+      throw new UsageError(`the ${broker.name} broker has no quote source configured`);
+    }),
+    tradeDeps: async (o = {}) => {
+      const { config, params } = await ctx.config();
+      return {
+        submit: await ctx.submitDeps({ ignoreWindow: o.ignoreWindow }), quotes: await ctx.quotes(), store: await ctx.state(), bars: await ctx.bars(), config, params,
+        events: await ctx.events(), home: paths.home, logsDir: paths.logsDir, dataDir: paths.dataDir,
       };
     },
     reconcileDeps: async () => {

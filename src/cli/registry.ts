@@ -26,5 +26,6 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'close-all', summary: 'cancel open orders and close every position (allowed while halted)', load: () => import('../commands/close-all.js') },
   { name: 'reconcile', summary: 'diff broker vs ledger and store; --fix --yes applies the plan', load: () => import('../commands/reconcile.js') },
   { name: 'scan', summary: "today's ranked signals (daily picks) or every historical signal", load: () => import('../commands/scan.js') },
+  { name: 'trade', summary: 'one paper trading cycle: due exits, then picks -> sizing -> risk gate -> orders', load: () => import('../commands/trade.js') },
   { name: 'state', summary: 'state files: check, backup, restore', load: () => import('../commands/state/index.js') },
 ];

@@ -9,6 +9,7 @@ import { closeTimeEt, isTradingDay, nextSession, sessionCloseUtc, sessionOpenUtc
 import { lastCompletedSession } from '../../market/sessions.js';
 import { etDate } from '../../market/time.js';
 import type { StateStore } from '../../state/store.js';
+import type { Quote, Quotes } from '../../ports/quotes.js';
 import { BrokerRejection, DuplicateClientOrderId } from '../errors.js';
 import { SimBookFile, type SimBook, type SimOrder } from './book.js';
 import type { SimBar, SimPrices } from './prices.js';
@@ -28,7 +29,7 @@ function report(o: SimOrder, all: SimOrder[]): OrderReport {
 }
 
 /** The simulated broker. */
-export class SimBroker implements Broker {
+export class SimBroker implements Broker, Quotes {
   readonly name = 'sim' as const;
   readonly host = 'sim';
 
@@ -307,6 +308,14 @@ export class SimBroker implements Broker {
     const nextOpenDay = isTradingDay(d) && now < sessionOpenUtc(d) ? d : nextSession(d);
     const nextCloseDay = isTradingDay(d) && now < sessionCloseUtc(d) ? d : nextSession(d);
     return { timestamp: now.toISOString(), is_open: open, next_open: sessionOpenUtc(nextOpenDay).toISOString(), next_close: sessionCloseUtc(nextCloseDay).toISOString() };
+  }
+
+  /** The sim's own market: a tight spread around its price, observed now. */
+  async latestQuote(symbol: string): Promise<Quote | null> {
+    const now = this.time.now();
+    const px = this.prices.priceAt(symbol, now);
+    if (px === null) return null;
+    return { symbol, bid: round4(px * 0.9998), ask: round4(px * 1.0002), ts: now.toISOString() };
   }
 
   async calendar(start: string, end: string): Promise<CalendarDay[]> {

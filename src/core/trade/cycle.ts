@@ -1,0 +1,133 @@
+// One paper trading cycle (SPEC section 2, `kobe trade`): the validated watchlist (or today's
+// picks) -> sizing -> the single submit path -> ledger entry with strategy, stop, target and
+// time stop -> the trade journal. Orders leave only through submitIntent.
+import type { KobeConfig, StrategyParams } from '../config/schema.js';
+import type { BarStore } from '../data/store.js';
+import { SafetyRefusal } from '../errors.js';
+import type { EventLog } from '../log/logger.js';
+import { isTradingDay } from '../market/calendar.js';
+import { lastCompletedSession } from '../market/sessions.js';
+import { etDate, etMinutes } from '../market/time.js';
+import { submitIntent, type SubmitDeps, type SubmitOutcome } from '../oms/submit.js';
+import type { Quotes } from '../ports/quotes.js';
+import { positionSize } from '../risk/gate.js';
+import { dailyScan } from '../scan/run.js';
+import { PositionsFile } from '../state/schemas.js';
+import type { StateStore } from '../state/store.js';
+import type { Signal } from '../strategy/features.js';
+import { appendTrade } from './journal.js';
+import { readWatchlist } from './watchlist-file.js';
+
+/** What a trade cycle needs. */
+export interface TradeCycleDeps {
+  submit: SubmitDeps;
+  quotes: Quotes;
+  store: StateStore;
+  bars: BarStore;
+  config: KobeConfig;
+  params: StrategyParams;
+  events: EventLog;
+  home: string;
+  logsDir: string;
+  dataDir: string;
+}
+
+/** What happened to one pick. */
+export interface PickOutcome {
+  symbol: string;
+  strategy: string;
+  qty: number;
+  limit: number | null;
+  status: SubmitOutcome['status'] | 'SKIPPED';
+  reason: string | null;
+  client_order_id: string | null;
+}
+
+/** The cycle's result. */
+export interface TradeCycleResult {
+  session: string;
+  source: 'watchlist' | 'scan';
+  picks: number;
+  outcomes: PickOutcome[];
+}
+
+const mins = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/** Whether `now` is inside a configured entry window on a session day. */
+export function inTradingWindow(config: KobeConfig, now: Date): boolean {
+  const m = etMinutes(now);
+  return isTradingDay(etDate(now)) && config.trading.windows.some((w) => m >= mins(w.start) && m < mins(w.end));
+}
+
+/** Entry limit: ask x (1 + buffer), never more than 2% above the quote. */
+export function entryLimit(ask: number, buffer: number): number {
+  return Math.round(Math.min(ask * (1 + buffer), ask * 1.02) * 100) / 100;
+}
+
+/** Refuse outside the trading windows (unless --force-window in paper) and under a halt. */
+export function assertCanTrade(d: TradeCycleDeps, forceWindow: boolean): void {
+  const now = d.submit.clock.now();
+  const paper = d.config.trading.mode === 'paper';
+  if (!inTradingWindow(d.config, now) && !(forceWindow && paper)) {
+    throw new SafetyRefusal(`outside the trading windows (${d.config.trading.windows.map((w) => `${w.start}-${w.end}`).join(', ')} ET on sessions)`, {
+      hint: paper ? 'wait for a window, or pass --force-window (paper only)' : 'live trading never runs outside the windows',
+    });
+  }
+  const ts = d.submit.tradingState();
+  if (ts.state === 'HALTED') throw new SafetyRefusal(`kill switch on (HALTED): ${ts.record?.reason ?? ''}`.trim(), { hint: 'see `kobe kill status`; nothing was sent' });
+}
+
+/** Run one cycle of entries. */
+export async function tradeCycle(d: TradeCycleDeps, o: { forceWindow: boolean; top?: number }): Promise<TradeCycleResult> {
+  assertCanTrade(d, o.forceWindow);
+  const now = d.submit.clock.now();
+  const session = etDate(now);
+  const wl = readWatchlist(d.logsDir);
+  let picks: Signal[];
+  let source: TradeCycleResult['source'];
+  if (wl && wl.for_session === session && wl.validated) {
+    picks = wl.picks.filter((p) => wl.validated!.results.find((r) => r.symbol === p.symbol)?.ok);
+    source = 'watchlist';
+  } else {
+    const scanDate = lastCompletedSession(now) === session ? session : lastCompletedSession(now);
+    const r = await dailyScan({ config: d.config, params: d.params, bars: d.bars, home: d.home, logsDir: d.logsDir, dataDir: d.dataDir, now }, { date: scanDate, top: o.top ?? 3, deterministic: false, write: true });
+    picks = r.picks;
+    source = 'scan';
+  }
+  const account = await d.submit.broker.account();
+  const outcomes: PickOutcome[] = [];
+  for (const p of picks) {
+    const q = await d.quotes.latestQuote(p.symbol);
+    const skip = (reason: string, limit: number | null = null) => outcomes.push({ symbol: p.symbol, strategy: p.strategy, qty: 0, limit, status: 'SKIPPED', reason, client_order_id: null });
+    if (!q || !(q.ask > 0)) {
+      skip('no quote');
+      continue;
+    }
+    const age = (now.getTime() - Date.parse(q.ts)) / 1000;
+    if (age > d.config.trading.max_quote_age_s) {
+      skip(`quote is ${Math.round(age)} s old (limit ${d.config.trading.max_quote_age_s} s)`);
+      continue;
+    }
+    const limit = entryLimit(q.ask, d.config.trading.limit_buffer);
+    const qty = positionSize(account.equity, limit, p.stop, d.config.trading.risk_pct, d.config.trading.max_position_pct);
+    if (qty < 1) {
+      skip(`size is 0 shares (entry ${limit}, stop ${p.stop})`, limit);
+      continue;
+    }
+    const out = await submitIntent(d.submit, { session_date: session, symbol: p.symbol, side: 'buy', qty, type: 'limit', time_in_force: 'ioc', limit_price: limit, stop_price: null, strategy: p.strategy, kind: 'entry' });
+    outcomes.push({ symbol: p.symbol, strategy: p.strategy, qty, limit, status: out.status, reason: out.reason, client_order_id: out.client_order_id });
+    if (!out.reused && out.order && out.order.filled_qty > 0) {
+      const fillQty = out.order.filled_qty;
+      const price = out.order.filled_avg_price ?? limit;
+      await d.store.update(PositionsFile, (f) => {
+        const others = f.positions.filter((x) => x.symbol !== p.symbol);
+        const at = now.toISOString();
+        others.push({ symbol: p.symbol, qty: fillQty, avg_price: price, strategy: p.strategy, entry_date: session, stop: p.stop, target: p.target, time_stop_bars: p.time_stop_bars, bars_held: 0, client_order_id: out.client_order_id, opened_at: at, updated_at: at });
+        return { version: 1 as const, updated_at: at, positions: others.sort((a, b) => (a.symbol < b.symbol ? -1 : 1)) };
+      });
+      await appendTrade(d.logsDir, { ts: now.toISOString(), event: 'fill', symbol: p.symbol, side: 'buy', qty: fillQty, price, strategy: p.strategy, client_order_id: out.client_order_id, session_date: session, stop: p.stop, target: p.target, time_stop_bars: p.time_stop_bars, signal_price: p.entry, signal_date: p.date });
+    }
+  }
+  d.events.emit('trade_cycle', { session, source, picks: picks.length, sent: outcomes.filter((x) => x.status !== 'SKIPPED').length, filled: outcomes.filter((x) => x.status === 'FILLED').length });
+  return { session, source, picks: picks.length, outcomes };
+}
