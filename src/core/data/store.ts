@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { StateError, UsageError, errnoCode, errorText } from '../errors.js';
-import { atomicWrite } from '../state/atomic.js';
+import writeFileAtomic from 'write-file-atomic';
+import { atomicWrite, fsyncDir } from '../state/atomic.js';
 import { withLock } from '../state/lock.js';
 import { isoDay, type BarSeries } from '../strategy/bars.js';
 import { BarFileError, SOURCES, decodeBars, encodeBars, readAligned, type BarSource } from './bar-file.js';
@@ -123,7 +124,18 @@ export class BarStore {
   /** Write many symbols: each file atomically, then one index update under the index lock. */
   async writeMany(items: Array<{ series: BarSeries; meta: BarWriteMeta }>): Promise<void> {
     fs.mkdirSync(this.dir, { recursive: true });
-    for (const { series, meta } of items) await atomicWrite(this.fileOf(series.symbol), encodeBars(series, meta.source));
+    // Eight writes in flight, each file atomic (temp, fsync, rename), then one fsync of the
+    // directory before the index names them: the fsyncs overlap (several times faster for 500
+    // symbols than one after another) and the index still never points at a rename not on disk.
+    let next = 0;
+    const worker = async () => {
+      while (next < items.length) {
+        const { series, meta } = items[next++];
+        await writeFileAtomic(this.fileOf(series.symbol), encodeBars(series, meta.source), { fsync: true });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, items.length) }, worker));
+    fsyncDir(this.dir);
     await withLock(this.indexFile, async () => {
       const idx = this.index();
       const at = this.now().toISOString();
