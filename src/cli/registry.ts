@@ -25,7 +25,10 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'orders', summary: 'broker orders and the idempotency store; orders cancel ID|--client-id|--all', load: () => import('../commands/orders/index.js') },
   { name: 'close-all', summary: 'cancel open orders and close every position (allowed while halted)', load: () => import('../commands/close-all.js') },
   { name: 'reconcile', summary: 'diff broker vs ledger and store; --fix --yes applies the plan', load: () => import('../commands/reconcile.js') },
+  { name: 'status', summary: 'one screen: mode, kill switch, brain, preflight, reconcile, positions, budgets, session', load: () => import('../commands/status.js') },
+  { name: 'preflight', summary: 'every check before trading: GO exit 0, NO-GO exit 5', load: () => import('../commands/preflight.js') },
   { name: 'scan', summary: "today's ranked signals (daily picks) or every historical signal", load: () => import('../commands/scan.js') },
   { name: 'trade', summary: 'one paper trading cycle: due exits, then picks -> sizing -> risk gate -> orders', load: () => import('../commands/trade.js') },
+  { name: 'backtest', summary: 'backtest both strategies: trade list, equity curve, summary, report.html', load: () => import('../commands/backtest.js') },
   { name: 'state', summary: 'state files: check, backup, restore', load: () => import('../commands/state/index.js') },
 ];

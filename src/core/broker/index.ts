@@ -29,8 +29,6 @@ export async function createBroker(d: BrokerDeps): Promise<Broker> {
   }
   const problem = paperHostProblem(d.config, d.config.alpaca.base_url);
   if (problem) throw new SafetyRefusal(`refused at startup: ${problem}`, { hint: 'alpaca.base_url decides where orders go; paper mode needs https://paper-api.alpaca.markets' });
-  // TODO(alpaca adapter lands): static import path.
-  const adapter = './alpaca/index.js';
-  const { createAlpacaBroker } = (await import(adapter)) as { createAlpacaBroker: (d: unknown) => Broker };
+  const { createAlpacaBroker } = await import('./alpaca/index.js');
   return createAlpacaBroker({ config: d.config, secrets: d.secrets, clock: d.clock, fetchApi: d.fetchApi });
 }
