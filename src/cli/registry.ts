@@ -28,7 +28,13 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'status', summary: 'one screen: mode, kill switch, brain, preflight, reconcile, positions, budgets, session', load: () => import('../commands/status.js') },
   { name: 'preflight', summary: 'every check before trading: GO exit 0, NO-GO exit 5', load: () => import('../commands/preflight.js') },
   { name: 'scan', summary: "today's ranked signals (daily picks) or every historical signal", load: () => import('../commands/scan.js') },
+  { name: 'watchlist', summary: 'overnight watchlist: build after the close, validate pre-market', load: () => import('../commands/watchlist.js') },
   { name: 'trade', summary: 'one paper trading cycle: due exits, then picks -> sizing -> risk gate -> orders', load: () => import('../commands/trade.js') },
   { name: 'backtest', summary: 'backtest both strategies: trade list, equity curve, summary, report.html', load: () => import('../commands/backtest.js') },
   { name: 'state', summary: 'state files: check, backup, restore', load: () => import('../commands/state/index.js') },
+  { name: 'budget', summary: 'LLM token/cost budget, daily notional, weekly exposure; budget record, budget reset --llm', load: () => import('../commands/budget.js') },
+  { name: 'approvals', summary: 'proposals and human decisions: approvals list [--pending]', load: () => import('../commands/approvals.js') },
+  { name: 'approve', summary: 'approve a proposal (new frozen params and pin), or `approve live` on a terminal', load: () => import('../commands/approve.js') },
+  { name: 'reject', summary: 'reject a pending proposal with a reason', load: () => import('../commands/reject.js') },
+  { name: 'incident', summary: 'incident new: a pre-filled report in logs/incidents/', load: () => import('../commands/incident.js') },
 ];

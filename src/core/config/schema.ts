@@ -32,6 +32,12 @@ export const ConfigSchema = z.strictObject({
       ]),
     })
     .default({}),
+  watchlist: z
+    .strictObject({
+      max_gap_pct: z.number().min(0).max(1).default(0.03),
+      top: z.number().int().positive().default(5),
+    })
+    .default({}),
   exposure: z
     .strictObject({
       max_concurrent_pct: pct(0.4),
