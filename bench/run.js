@@ -2,6 +2,7 @@
 const SUITES = {
   startup: () => import('./startup.js'),
   chain: () => import('./chain.js'),
+  oms: () => import('./oms.js'),
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length ? wanted : Object.keys(SUITES);

@@ -52,6 +52,14 @@ export class SimBroker implements Broker, Quotes {
     return out as T;
   }
 
+  /** Reads skip the lock and the write unless catching up changed the book (then it is a tx). */
+  private async view<T>(fn: (book: SimBook, now: Date) => T): Promise<T> {
+    const now = this.time.now();
+    const book = this.store.exists(SimBookFile) ? this.store.read(SimBookFile) : this.newBook(now);
+    if (this.catchUp(book, now)) return this.tx(fn);
+    return fn(book, now);
+  }
+
   private newBook(now: Date): SimBook {
     return { version: 1, created_at: now.toISOString(), starting_cash: this.settings.starting_cash, cash: this.settings.starting_cash, next_id: 1, positions: {}, orders: [] };
   }
@@ -131,8 +139,9 @@ export class SimBroker implements Broker, Quotes {
     return null;
   }
 
-  /** Process resting orders against bars of sessions completed up to `now`. */
-  private catchUp(book: SimBook, now: Date): void {
+  /** Process resting orders against bars of sessions completed up to `now`; true when anything changed. */
+  private catchUp(book: SimBook, now: Date): boolean {
+    let changed = false;
     const done = lastCompletedSession(now);
     const at = (d: string) => sessionCloseUtc(d).toISOString();
     // Stops before targets: sort so that within a day stop legs are tried first.
@@ -143,14 +152,19 @@ export class SimBroker implements Broker, Quotes {
         const [bar] = this.prices.bars(o.symbol, day, day);
         if (bar) {
           const px = this.matchBar(o, bar, day === o.rest_from && o.submitted_at !== null && new Date(o.submitted_at) >= sessionOpenUtc(day));
-          if (px !== null) this.fill(book, o, o.qty - o.filled_qty, px, at(day));
+          if (px !== null) {
+            this.fill(book, o, o.qty - o.filled_qty, px, at(day));
+            changed = true;
+          }
         }
         if (o.time_in_force === 'day' && !isTerminal(o.status as BrokerOrderStatus) && o.parent_id === null) {
           o.status = 'expired';
           o.updated_at = at(day);
+          changed = true;
         }
       }
     }
+    return changed;
   }
 
   private earliestRest(book: SimBook, done: string): string {
@@ -239,21 +253,21 @@ export class SimBroker implements Broker, Quotes {
   }
 
   async getOrder(id: string): Promise<OrderReport | null> {
-    return this.tx((book) => {
+    return this.view((book) => {
       const o = book.orders.find((x) => x.id === id);
       return o ? report(o, book.orders) : null;
     });
   }
 
   async getOrderByClientId(cid: string): Promise<OrderReport | null> {
-    return this.tx((book) => {
+    return this.view((book) => {
       const o = book.orders.find((x) => x.client_order_id === cid);
       return o ? report(o, book.orders) : null;
     });
   }
 
   async listOrders(q: ListOrdersQuery): Promise<OrderReport[]> {
-    return this.tx((book) => {
+    return this.view((book) => {
       const want = (o: SimOrder) => q.status === 'all' || (q.status === 'open') === !isTerminal(o.status as BrokerOrderStatus);
       return book.orders
         .filter((o) => o.parent_id === null && want(o) && (!q.symbols || q.symbols.includes(o.symbol)) && (!q.after || (o.submitted_at ?? '') > q.after))
@@ -282,7 +296,7 @@ export class SimBroker implements Broker, Quotes {
   }
 
   async positions(): Promise<PositionReport[]> {
-    return this.tx((book, now) =>
+    return this.view((book, now) =>
       Object.entries(book.positions)
         .sort(([a], [b]) => (a < b ? -1 : 1))
         .map(([symbol, p]) => {
@@ -293,7 +307,7 @@ export class SimBroker implements Broker, Quotes {
   }
 
   async account(): Promise<AccountReport> {
-    return this.tx((book, now) => {
+    return this.view((book, now) => {
       let mv = 0;
       for (const [symbol, p] of Object.entries(book.positions)) mv += p.qty * (this.prices.priceAt(symbol, now) ?? p.avg_entry_price);
       const equity = round4(book.cash + mv);
