@@ -1,5 +1,6 @@
-// The narrated tour on the embedded default, in a temporary home. Each step runs the same
-// runXxx functions the commands use, so the demo cannot drift from the product.
+// The narrated tour on the embedded default, in a temporary home with a simulated clock set to
+// the next session's morning window. Each step runs the same runXxx functions the commands use,
+// so the demo cannot drift from the product.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,17 +8,26 @@ import type { Command } from 'commander';
 import { createContext, type KobeContext } from '../cli/context.js';
 import type { Kit } from '../cli/kit.js';
 import type { Output } from '../cli/output.js';
-import { runInit } from './init.js';
-import { runKillOn } from './kill/on.js';
-import { runKillOff } from './kill/off.js';
-import { runKillStatus } from './kill/status.js';
-import { runVerifyChain } from './verify-chain.js';
-import { runStateCheck } from './state/check.js';
 import { verifyChain } from '../core/audit/chain.js';
-
-export interface DemoOptions {
-  keep: boolean;
-}
+import { errorText } from '../core/errors.js';
+import { nextSession, previousSession } from '../core/market/calendar.js';
+import { lastCompletedSession } from '../core/market/sessions.js';
+import { etToUtc } from '../core/market/time.js';
+import { submitIntent } from '../core/oms/submit.js';
+import { FakeClock } from '../core/ports/clock.js';
+import { dailyScan } from '../core/scan/run.js';
+import { writeWatchlist } from '../core/trade/watchlist-file.js';
+import { runAccount } from './account.js';
+import { runDataSeed } from './data/seed.js';
+import { runDataVerify } from './data/verify.js';
+import { runInit } from './init.js';
+import { runKillOff } from './kill/off.js';
+import { runKillOn } from './kill/on.js';
+import { runMarket } from './market.js';
+import { runPositions } from './positions.js';
+import { runReconcile } from './reconcile.js';
+import { runTrade } from './trade.js';
+import { runVerifyChain } from './verify-chain.js';
 
 export interface DemoStep {
   step: string;
@@ -27,64 +37,78 @@ export interface DemoStep {
 export interface DemoResult {
   home: string;
   kept: boolean;
+  simulated_now: string;
   steps: DemoStep[];
 }
 
 export function register(program: Command, kit: Kit): void {
   program
     .command('demo')
-    .description('a narrated tour on the embedded default in a temporary home (no account, no network)')
+    .description('a narrated tour on the embedded default: synthetic market, scan, paper orders through the risk gate to the sim broker, kill switch, reconcile, audit chain (temporary home, no account, no network)')
     .option('--keep', 'keep the temporary home afterwards and print its path')
     .addHelpText('after', '\nExample:\n  kobe demo\n  kobe demo --keep --json')
     .action(kit.action((raw) => ({ keep: !!raw.keep }), runDemo, renderDemo));
 }
 
-export async function runDemo(ctx: KobeContext, opts: DemoOptions): Promise<DemoResult> {
+export async function runDemo(ctx: KobeContext, opts: { keep: boolean }): Promise<DemoResult> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kobe-demo-'));
+  // The simulated clock: 10:30 ET on the session after the last completed one (a trading window).
+  const session = nextSession(lastCompletedSession(ctx.clock.now()));
+  const clock = new FakeClock(etToUtc(session, '10:30'));
   const steps: DemoStep[] = [];
   const say = (step: string, outcome: string) => {
     steps.push({ step, outcome });
     if (!ctx.out.json) ctx.out.info(`${ctx.out.s.bold(`[${steps.length}]`)} ${step}\n    ${outcome}`);
   };
   const quiet = { write: () => true };
-  const d = await createContext({ home, json: true, color: false, clock: ctx.clock, env: ctx.env, streams: { stdout: quiet, stderr: quiet } });
+  const d = await createContext({ home, json: true, color: false, clock, env: { ...ctx.env, USER: 'demo' }, streams: { stdout: quiet, stderr: quiet } });
   try {
     const init = await runInit(d, { force: false });
-    say('kobe init: a new home with config, frozen params v2.2 and their pin', `pin ${init.pin.slice(0, 16)}..., ${init.written.length} files written`);
-    say('kobe kill status', (await runKillStatus(d)).trading_state.state);
-    const on = await runKillOn(d, { reason: 'demo: operator halts trading', mode: 'halt' });
-    say('kobe kill on --reason "demo: operator halts trading"', `${on.trading_state.state}: every order path now refuses`);
-    fs.writeFileSync(d.paths.killSwitch, 'plain text written by echo\n');
-    say('echo "..." > state/KILL_SWITCH (a switch kobe did not write)', `${d.tradingState().state}: "${d.tradingState().record?.reason}"`);
-    const again = await runKillOn(d, { reason: 'second call', mode: 'halt' });
-    say('kobe kill on again', again.created ? 'created' : 'already on: the first record is kept');
-    try {
-      await runKillOff(d, { yes: true, force: false });
-    } catch (err) {
-      say('kobe kill off --yes (no reconcile on record yet)', `refused (exit 6): ${(err as Error).message}`);
-    }
-    const off = await runKillOff(d, { yes: true, force: true, note: 'demo: forced resume' });
-    say('kobe kill off --yes --force --note "demo"', `ACTIVE again; forced past ${off.overridden.length} blocker(s), recorded in the history and chain`);
-    const v = await runVerifyChain(d, { repair: false });
-    say('kobe verify-chain', `${v.status}: ${v.blocks} blocks`);
+    say('kobe init: a home with config, frozen params v2.2 and their sha256 pin', `pin ${init.pin.slice(0, 16)}...; paper mode, sim broker (no account needed)`);
+    const seed = await runDataSeed(d, { symbols: 100, years: 10, seed: 42, withFaults: false });
+    say('kobe data seed: a SYNTHETIC market on real NYSE sessions', `${seed.symbols} symbols x ${seed.sessions} sessions = ${seed.bars.toLocaleString('en-US')} bars (${seed.first}..${seed.last}), ${seed.splits} splits pre-adjusted`);
+    const v = await runDataVerify(d, {});
+    say('kobe data verify: the data audit (calendar gaps, NaN, OHLC, splits, staleness)', `${v.findings_total === 0 ? 'clean' : `${v.findings_total} finding(s)`}: ${v.symbols_checked} symbols, ${v.bars_checked.toLocaleString('en-US')} bars`);
+    const m = await runMarket(d, {});
+    say(`kobe market (simulated clock: ${session} 10:30 ET)`, `${m.isTradingDay ? 'trading day' : 'closed'}, phase ${m.phase}`);
+    // Picks: the last completed session's scan, or the most recent session that had signals.
+    const { config, params } = await d.config();
+    const deps = { config, params, bars: await d.bars(), home, logsDir: d.paths.logsDir, dataDir: d.paths.dataDir, now: clock.now() };
+    let from = lastCompletedSession(clock.now());
+    let scan = await dailyScan(deps, { date: from, top: 3, deterministic: true, write: true });
+    for (let i = 0; i < 15 && scan.picks.length === 0; i++) scan = await dailyScan(deps, { date: (from = previousSession(from)), top: 3, deterministic: true, write: false });
+    say(`kobe scan: both strategies over the universe at the close of ${from}`, scan.picks.length ? scan.picks.map((p) => `${p.symbol} ${p.strategy} conf ${p.confidence.toFixed(2)} stop ${p.stop}`).join('; ') : 'no signals in the last sessions');
+    await writeWatchlist(d.paths.logsDir, { version: 1, built_at: clock.now().toISOString(), from_session: from, for_session: session, picks: scan.picks, validated: { at: clock.now().toISOString(), results: scan.picks.map((p) => ({ symbol: p.symbol, ok: true, reason: null, gap_pct: 0 })) } });
+    const trade = await runTrade(d, { forceWindow: false, top: 3 });
+    say('kobe trade --once: sizing -> risk gate -> idempotency store -> sim broker', trade.outcomes.map((o) => `${o.symbol} ${o.qty} @ ${o.limit} -> ${o.status}${o.reason ? ` (${o.reason})` : ''}`).join('; ') || 'nothing to trade');
+    const again = await runTrade(d, { forceWindow: false, top: 3 });
+    say('kobe trade --once again (same session)', `no duplicates: ${again.outcomes.filter((o) => o.status !== 'SKIPPED').length} intent(s) found already sent, ${(await (await d.broker()).listOrders({ status: 'all' })).length} broker order(s) in total`);
+    const pos = await runPositions(d);
+    say('kobe positions: broker joined with the ledger', pos.positions.map((p) => `${p.symbol} ${p.qty} @ ${p.avg_entry_price} stop ${p.stop} time stop ${p.time_stop_bars}`).join('; ') || 'none');
+    const acct = await runAccount(d);
+    say('kobe account', `equity $${acct.account.equity.toFixed(2)}, cash $${acct.account.cash.toFixed(2)}`);
+    await runKillOn(d, { reason: 'demo: operator halts trading', mode: 'halt' });
+    const blocked = await submitIntent(await d.submitDeps(), { session_date: session, symbol: scan.picks[0]?.symbol ?? 'XAT1', side: 'buy', qty: 1, type: 'limit', time_in_force: 'ioc', limit_price: 1_000, stop_price: null, strategy: 'manual', kind: 'manual' });
+    say('kobe kill on, then an order is attempted', `${blocked.status}: ${blocked.reason}`);
+    fs.writeFileSync(d.paths.killSwitch, 'plain text from echo\n');
+    say('echo "..." > state/KILL_SWITCH also halts (kobe did not write it)', `${d.tradingState().state}: "${d.tradingState().record?.reason}"`);
+    const rec = await runReconcile(d, { fix: false, yes: false }).catch((e) => e);
+    say('kobe reconcile: broker vs ledger vs idempotency store', rec instanceof Error ? `not clean: ${errorText(rec)}` : `clean (${rec.discrepancies.length} discrepancies)`);
+    const off = await runKillOff(d, { yes: true, force: false, note: 'demo: reconciled clean' });
+    say('kobe kill off --yes (allowed: clean, recent reconcile and no unresolved orders)', off.changed ? 'ACTIVE again' : 'was not on');
+    const chain = await runVerifyChain(d, { repair: false });
+    say('kobe verify-chain: every order, veto and kill switch change is in the audit chain', `${chain.status}: ${chain.blocks} blocks`);
     const lines = fs.readFileSync(d.paths.chain, 'utf8').split('\n');
-    const tampered = lines[1].replace('"kill_on"', '"kill_xx"');
-    fs.writeFileSync(d.paths.chain, [lines[0], tampered, ...lines.slice(2)].join('\n'));
+    fs.writeFileSync(d.paths.chain, [lines[0], lines[1].replace('"type":"', '"type":"x'), ...lines.slice(2)].join('\n'));
     const broken = verifyChain(d.paths.chain, d.paths.chainHead);
-    say('someone edits block 2 of the chain by hand', `verify-chain: ${broken.status} at block ${broken.brokenAt} (${broken.reason}); exit 5`);
+    say('someone edits block 2 of the chain by hand', `verify-chain: ${broken.status} at block ${broken.brokenAt} (exit 5)`);
     fs.writeFileSync(d.paths.chain, lines.join('\n'));
-    fs.appendFileSync(d.paths.chain, '{"payload":{"type":"order_subm');
-    const torn = verifyChain(d.paths.chain, d.paths.chainHead);
-    say('a crash leaves half a line at the end', `verify-chain: ${torn.status} (${torn.tornBytes} bytes), reported apart from tampering`);
-    const rep = await runVerifyChain(d, { repair: true });
-    say('kobe verify-chain --repair', `${rep.status}: ${rep.blocks} blocks; the torn bytes were saved beside the chain`);
-    say('kobe state check', (await runStateCheck(d)).valid ? 'every state file valid' : 'problems found');
   } finally {
     if (!opts.keep) fs.rmSync(home, { recursive: true, force: true });
   }
-  return { home, kept: opts.keep, steps };
+  return { home, kept: opts.keep, simulated_now: clock.now().toISOString(), steps };
 }
 
 export function renderDemo(out: Output, r: DemoResult): void {
-  out.line(`demo finished: ${r.steps.length} steps${r.kept ? `; home kept at ${r.home}` : ''}`);
+  out.line(`demo finished: ${r.steps.length} steps on a simulated ${r.simulated_now}${r.kept ? `; home kept at ${r.home}` : ''}`);
 }

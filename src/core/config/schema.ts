@@ -93,6 +93,10 @@ export const ConfigSchema = z.strictObject({
       broker_rejections: z.number().int().positive().default(3),
       reconcile_mismatch_usd: z.number().positive().default(1_000),
       reconcile_max_age_minutes: z.number().positive().default(60),
+      // NAV anomaly guard: a rise of equity beyond either bound in one reading is not trusted for
+      // peak or drawdown resets (an exchange glitch must not fake a recovery).
+      nav_max_jump_pct: pct(0.25),
+      nav_max_jump_usd: z.number().positive().default(50_000),
     })
     .default({}),
   budgets: z
