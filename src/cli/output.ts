@@ -140,7 +140,9 @@ export class Output {
 
   /** A spinner on an interactive stderr; a plain line otherwise. */
   async spinner(text: string): Promise<{ succeed(t?: string): void; fail(t?: string): void; update(t: string): void }> {
-    if (this.color && !this.json) {
+    // ora spins forever on a terminal that reports no width; fall back to plain lines there.
+    const cols = (this.streams.stderr as { columns?: number }).columns ?? 0;
+    if (this.color && !this.json && cols > 0) {
       const { default: ora } = await import('ora');
       const sp = ora({ text, stream: this.streams.stderr as unknown as NodeJS.WritableStream }).start();
       return { succeed: (t) => sp.succeed(t), fail: (t) => sp.fail(t), update: (t) => (sp.text = t) };

@@ -6,6 +6,7 @@ import { registerDataEarnings } from './earnings.js';
 import { registerDataPrefetch } from './prefetch.js';
 import { registerDataSeed } from './seed.js';
 import { registerDataVerify } from './verify.js';
+import { registerDataReindex } from './reindex.js';
 
 export function register(program: Command, kit: Kit): void {
   const data = program
@@ -18,4 +19,5 @@ export function register(program: Command, kit: Kit): void {
   registerDataVerify(data, kit);
   registerDataSeed(data, kit);
   registerDataPrefetch(data, kit);
+  registerDataReindex(data, kit);
 }

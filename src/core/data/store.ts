@@ -72,7 +72,7 @@ export class BarStore {
     try {
       raw = JSON.parse(text);
     } catch (err) {
-      throw new StateError(this.rel(this.indexFile), '', `not valid JSON (${errorText(err)})`, { hint: 'the bar files are intact; rebuild the index with `kobe data seed` or re-import' });
+      throw new StateError(this.rel(this.indexFile), '', `not valid JSON (${errorText(err)})`, { hint: 'the bar files are intact: `kobe data reindex` rebuilds the index from them (the damaged one is kept aside)' });
     }
     const r = IndexSchema.safeParse(raw);
     if (!r.success) throw new StateError(this.rel(this.indexFile), r.error.issues[0].path.join('.'), r.error.issues[0].message);
@@ -122,6 +122,32 @@ export class BarStore {
   }
 
   /** Write many symbols: each file atomically, then one index update under the index lock. */
+  /** Rebuild index.json from the bar files' headers; the old index (if any) is kept aside. */
+  async rebuildIndex(): Promise<{ symbols: number; skipped: LoadProblem[]; kept_aside: string | null }> {
+    const skipped: LoadProblem[] = [];
+    const symbols: BarIndex['symbols'] = {};
+    const at = this.now().toISOString();
+    for (const f of fs.existsSync(this.dir) ? fs.readdirSync(this.dir).filter((n) => n.endsWith('.kbar')).sort() : []) {
+      try {
+        const { series, source } = decodeBars(readAligned(path.join(this.dir, f)), f, true);
+        const n = series.length;
+        // Splits and fetched ranges live only in the index: they are lost with it (prefetch re-fetches).
+        symbols[series.symbol] = { symbol: series.symbol, file: f, bars: n, first: n ? isoDay(series.dates[0]) : null, last: n ? isoDay(series.dates[n - 1]) : null, source, updated_at: at, splits: [], fetched: null };
+      } catch (err) {
+        skipped.push({ symbol: f.replace(/\.kbar$/, ''), problem: errorText(err) });
+      }
+    }
+    return withLock(this.indexFile, async () => {
+      let aside: string | null = null;
+      if (fs.existsSync(this.indexFile)) {
+        aside = `${this.indexFile}.bak-${at.replace(/[:.]/g, '-')}`;
+        fs.renameSync(this.indexFile, aside);
+      }
+      await atomicWrite(this.indexFile, `${JSON.stringify({ version: 1, symbols })}\n`);
+      return { symbols: Object.keys(symbols).length, skipped, kept_aside: aside };
+    });
+  }
+
   async writeMany(items: Array<{ series: BarSeries; meta: BarWriteMeta }>): Promise<void> {
     fs.mkdirSync(this.dir, { recursive: true });
     // Eight writes in flight, each file atomic (temp, fsync, rename), then one fsync of the
