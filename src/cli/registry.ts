@@ -31,10 +31,13 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'watchlist', summary: 'overnight watchlist: build after the close, validate pre-market', load: () => import('../commands/watchlist.js') },
   { name: 'trade', summary: 'one paper trading cycle: due exits, then picks -> sizing -> risk gate -> orders', load: () => import('../commands/trade.js') },
   { name: 'backtest', summary: 'backtest both strategies: trade list, equity curve, summary, report.html', load: () => import('../commands/backtest.js') },
+  { name: 'drift', summary: 'live/paper trades vs the backtest: missed/extra signals, slippage, P&L divergence (K3)', load: () => import('../commands/drift.js') },
   { name: 'state', summary: 'state files: check, backup, restore', load: () => import('../commands/state/index.js') },
   { name: 'budget', summary: 'LLM token/cost budget, daily notional, weekly exposure; budget record, budget reset --llm', load: () => import('../commands/budget.js') },
   { name: 'approvals', summary: 'proposals and human decisions: approvals list [--pending]', load: () => import('../commands/approvals.js') },
   { name: 'approve', summary: 'approve a proposal (new frozen params and pin), or `approve live` on a terminal', load: () => import('../commands/approve.js') },
   { name: 'reject', summary: 'reject a pending proposal with a reason', load: () => import('../commands/reject.js') },
+  { name: 'diagnose', summary: 'match state and brain telemetry against the incident playbooks; print them as kobe commands', load: () => import('../commands/diagnose.js') },
   { name: 'incident', summary: 'incident new: a pre-filled report in logs/incidents/', load: () => import('../commands/incident.js') },
+  { name: 'brain', summary: 'the 24/7 brain: start [--foreground|--once|--replay FROM..TO], stop, status, health, schedule', load: () => import('../commands/brain/index.js') },
 ];

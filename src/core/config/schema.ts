@@ -99,6 +99,12 @@ export const ConfigSchema = z.strictObject({
       nav_max_jump_usd: z.number().positive().default(50_000),
     })
     .default({}),
+  drift: z
+    .strictObject({
+      // Policy K3: live/paper P&L diverging from the backtest by more than this fraction is a finding.
+      max_pnl_divergence: z.number().positive().default(0.25),
+    })
+    .default({}),
   budgets: z
     .strictObject({
       llm_tokens_per_day: z.number().int().positive().default(100_000),
