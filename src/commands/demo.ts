@@ -10,7 +10,7 @@ import type { Kit } from '../cli/kit.js';
 import type { Output } from '../cli/output.js';
 import { verifyChain } from '../core/audit/chain.js';
 import { errorText } from '../core/errors.js';
-import { nextSession, previousSession } from '../core/market/calendar.js';
+import { addSessions, nextSession, previousSession } from '../core/market/calendar.js';
 import { lastCompletedSession } from '../core/market/sessions.js';
 import { etToUtc } from '../core/market/time.js';
 import { submitIntent } from '../core/oms/submit.js';
@@ -18,6 +18,7 @@ import { FakeClock } from '../core/ports/clock.js';
 import { dailyScan } from '../core/scan/run.js';
 import { writeWatchlist } from '../core/trade/watchlist-file.js';
 import { runAccount } from './account.js';
+import { runBacktestCommand } from './backtest.js';
 import { runDataSeed } from './data/seed.js';
 import { runDataVerify } from './data/verify.js';
 import { runInit } from './init.js';
@@ -71,6 +72,10 @@ export async function runDemo(ctx: KobeContext, opts: { keep: boolean }): Promis
     say('kobe data verify: the data audit (calendar gaps, NaN, OHLC, splits, staleness)', `${v.findings_total === 0 ? 'clean' : `${v.findings_total} finding(s)`}: ${v.symbols_checked} symbols, ${v.bars_checked.toLocaleString('en-US')} bars`);
     const m = await runMarket(d, {});
     say(`kobe market (simulated clock: ${session} 10:30 ET)`, `${m.isTradingDay ? 'trading day' : 'closed'}, phase ${m.phase}`);
+    const bt = await runBacktestCommand(d, { perSignal: false, checkLookahead: false, start: addSessions(lastCompletedSession(clock.now()), -3 * 252) });
+    const m3 = bt.summary.metrics.combined;
+    const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
+    say('kobe backtest: both strategies, portfolio mode, last 3 years (SYNTHETIC data)', `${m3.trades} trades, win rate ${pct(m3.win_rate)}, profit factor ${m3.profit_factor?.toFixed(2) ?? 'n/a'}, CAGR ${pct(m3.cagr)}, max drawdown ${pct(m3.max_drawdown)}  ${bt.sparkline.slice(0, 40)}`);
     // Picks: the last completed session's scan, or the most recent session that had signals.
     const { config, params } = await d.config();
     const deps = { config, params, bars: await d.bars(), home, logsDir: d.paths.logsDir, dataDir: d.paths.dataDir, now: clock.now() };
