@@ -1,5 +1,7 @@
 // Helpers for `npm run bench`: figures and ratios only, never pass/fail on time.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -45,3 +47,30 @@ export function figure(name, value, note = '') {
 }
 
 export const fmt = (x, d = 1) => x.toFixed(d);
+
+/** A seeded sim home (kept between runs in the temp dir): `kobe init` + `kobe data seed`. */
+export function seededHome(symbols, years, name = `kobe-bench-home-${symbols}x${years}`) {
+  const home = path.join(os.tmpdir(), name);
+  const marker = path.join(home, '.bench-ready');
+  if (!fs.existsSync(marker)) {
+    fs.rmSync(home, { recursive: true, force: true });
+    wall(process.execPath, [BIN, 'init', '--home', home]);
+    wall(process.execPath, [BIN, 'data', 'seed', '--symbols', String(symbols), '--years', String(years), '--home', home]);
+    fs.writeFileSync(marker, 'ok');
+  }
+  return home;
+}
+
+/** The reference loop: touch every bar of every series once (bench/limit), in ms. */
+export function limitLoop(series) {
+  const t = performance.now();
+  let acc = 0;
+  for (const s of series) {
+    const c = s.close;
+    const v = s.volume;
+    for (let i = 0; i < s.length; i++) acc += c[i] * 0.5 + v[i] * 1e-9;
+  }
+  const ms = performance.now() - t;
+  if (acc === 42) process.stdout.write('');
+  return ms;
+}

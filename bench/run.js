@@ -3,6 +3,11 @@ const SUITES = {
   startup: () => import('./startup.js'),
   chain: () => import('./chain.js'),
   oms: () => import('./oms.js'),
+  data: () => import('./data.js'),
+  strategy: () => import('./strategy.js'),
+  ops: () => import('./ops.js'),
+  brain: () => import('./brain.js'),
+  walkforward: () => import('./walkforward.js'),
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length ? wanted : Object.keys(SUITES);

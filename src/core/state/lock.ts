@@ -70,10 +70,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function withLock<T>(file: string, fn: () => Promise<T> | T, opts: LockOptions = {}): Promise<T> {
   const lockDir = `${file}.lock`;
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
-  let release: (() => Promise<void>) | undefined;
+  let release: (() => void) | undefined;
   for (let attempt = 0; ; attempt++) {
     try {
-      release = await lockfile.lock(file, {
+      // Synchronous acquisition: no thread-pool round trips on the hot path (waits stay async).
+      release = lockfile.lockSync(file, {
         lockfilePath: lockDir,
         realpath: false,
         stale: STALE_MS,
@@ -108,6 +109,10 @@ export async function withLock<T>(file: string, fn: () => Promise<T> | T, opts: 
     } catch {
       /* released below regardless */
     }
-    await release().catch(() => fs.rmSync(lockDir, { recursive: true, force: true }));
+    try {
+      release!();
+    } catch {
+      fs.rmSync(lockDir, { recursive: true, force: true });
+    }
   }
 }

@@ -29,6 +29,10 @@ function firstIssue(err: z.ZodError): { field: string; problem: string } {
 
 /** Validated access to the JSON files under state/. */
 export class StateStore {
+  // Parsed files keyed by (inode, size, mtime): every write replaces the file (new inode), so a
+  // stat decides whether the cached, validated value is still the file's content.
+  private readonly cache = new Map<string, { key: string; value: unknown }>();
+
   constructor(private readonly paths: KobePaths) {}
 
   /** Absolute path of a state file. */
@@ -60,6 +64,16 @@ export class StateStore {
   /** Read a state file; a missing file is its initial value, anything unreadable is an error. */
   read<T>(def: StateFileDef<T>): T {
     const file = this.file(def);
+    let key: string;
+    try {
+      const st = fs.statSync(file, { bigint: true });
+      key = `${st.ino}:${st.size}:${st.mtimeNs}`;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return def.initial();
+      throw new StateError(this.rel(file), '', `cannot read (${errnoCode(err) ?? errorText(err)})`);
+    }
+    const hit = this.cache.get(file);
+    if (hit && hit.key === key) return structuredClone(hit.value) as T;
     let text: string;
     try {
       text = fs.readFileSync(file, 'utf8');
@@ -67,7 +81,9 @@ export class StateStore {
       if (errnoCode(err) === 'ENOENT') return def.initial();
       throw new StateError(this.rel(file), '', `cannot read (${errnoCode(err) ?? errorText(err)})`);
     }
-    return this.parse(def, text, file);
+    const value = this.parse(def, text, file);
+    this.cache.set(file, { key, value: structuredClone(value) });
+    return value;
   }
 
   /** True when the file exists. */
