@@ -19,6 +19,13 @@ export interface MainOptions {
   signals?: boolean;
 }
 
+/**
+ * A command that stops gracefully on a signal by itself (the brain: finish or abandon the task,
+ * final heartbeat, release the lock) sets `graceful` while it runs; the shell then leaves the
+ * signal to it and reports the Interrupted error the command throws (exit 130/143).
+ */
+export const signalHooks: { graceful: ((signal: 'SIGINT' | 'SIGTERM') => void) | null } = { graceful: null };
+
 function preScan(argv: string[]): { json: boolean; color: boolean; verbose: boolean } {
   const upto = argv.indexOf('--');
   const a = upto >= 0 ? argv.slice(0, upto) : argv;
@@ -94,7 +101,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
   }
 
   let interrupted: ((err: Interrupted) => void) | undefined;
-  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => () => interrupted?.(new Interrupted(sig));
+  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => () => (signalHooks.graceful ? signalHooks.graceful(sig) : interrupted?.(new Interrupted(sig)));
   const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
   if (opts.signals) for (const [s, h] of Object.entries(handlers)) process.on(s, h);
   try {

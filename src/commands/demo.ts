@@ -18,6 +18,8 @@ import { FakeClock } from '../core/ports/clock.js';
 import { dailyScan } from '../core/scan/run.js';
 import { writeWatchlist } from '../core/trade/watchlist-file.js';
 import { runAccount } from './account.js';
+import { runReplay } from './brain/replay.js';
+import { runPreflight } from './preflight.js';
 import { runBacktestCommand } from './backtest.js';
 import { runDataSeed } from './data/seed.js';
 import { runDataVerify } from './data/verify.js';
@@ -72,6 +74,21 @@ export async function runDemo(ctx: KobeContext, opts: { keep: boolean }): Promis
     say('kobe data verify: the data audit (calendar gaps, NaN, OHLC, splits, staleness)', `${v.findings_total === 0 ? 'clean' : `${v.findings_total} finding(s)`}: ${v.symbols_checked} symbols, ${v.bars_checked.toLocaleString('en-US')} bars`);
     const m = await runMarket(d, {});
     say(`kobe market (simulated clock: ${session} 10:30 ET)`, `${m.isTradingDay ? 'trading day' : 'closed'}, phase ${m.phase}`);
+    const pf = await runPreflight(d, { mode: 'paper', timeoutMs: 5_000 });
+    say('kobe preflight --mode paper: every check before trading', `${pf.go ? 'GO' : 'NO-GO'}: ${pf.rows.filter((r) => r.status === 'ok').length} ok, ${pf.rows.filter((r) => r.status === 'warn').length} warn, ${pf.rows.filter((r) => r.status === 'skip').length} skip, ${pf.rows.filter((r) => r.status === 'fail').length} fail`);
+    // The replayed week starts the session after the most recent close that had picks, so the week
+    // shows the brain trading (and the demo's own orders later come after it).
+    const { config: cfg0, params: p0 } = await d.config();
+    const scanDeps = { config: cfg0, params: p0, bars: await d.bars(), home, logsDir: d.paths.logsDir, dataDir: d.paths.dataDir, now: clock.now() };
+    const lastDone = lastCompletedSession(clock.now());
+    let signalDay = addSessions(lastDone, -5);
+    for (let i = 0; i < 40; i++, signalDay = previousSession(signalDay)) {
+      if ((await dailyScan(scanDeps, { date: signalDay, top: 3, deterministic: true, write: false })).picks.length) break;
+    }
+    const weekFrom = nextSession(signalDay);
+    const weekTo = addSessions(signalDay, 5);
+    const week = await runReplay(d, { from: weekFrom, to: weekTo, research: false });
+    say(`kobe brain start --foreground --replay ${weekFrom}..${weekTo}: the 24/7 loop over a simulated week`, `${week.sessions} sessions in ${(week.wall_ms / 1000).toFixed(1)} s: ${week.cycles} cycles, ${week.orders} orders (${week.fills} fills, ${week.exits} exits), ${week.vetoes} vetoes, ${week.heartbeats} heartbeats; health ${week.health.healthy ? 'ok' : week.health.reasons.join(', ')}`);
     const bt = await runBacktestCommand(d, { perSignal: false, checkLookahead: false, start: addSessions(lastCompletedSession(clock.now()), -3 * 252) });
     const m3 = bt.summary.metrics.combined;
     const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
@@ -87,7 +104,8 @@ export async function runDemo(ctx: KobeContext, opts: { keep: boolean }): Promis
     const trade = await runTrade(d, { forceWindow: false, top: 3 });
     say('kobe trade --once: sizing -> risk gate -> idempotency store -> sim broker', trade.outcomes.map((o) => `${o.symbol} ${o.qty} @ ${o.limit} -> ${o.status}${o.reason ? ` (${o.reason})` : ''}`).join('; ') || 'nothing to trade');
     const again = await runTrade(d, { forceWindow: false, top: 3 });
-    say('kobe trade --once again (same session)', `no duplicates: ${again.outcomes.filter((o) => o.status !== 'SKIPPED').length} intent(s) found already sent, ${(await (await d.broker()).listOrders({ status: 'all' })).length} broker order(s) in total`);
+    const before = trade.outcomes.filter((o) => o.status === 'FILLED' || o.status === 'SUBMITTED').length;
+    say('kobe trade --once again (same session)', `no duplicates: the same ${again.outcomes.length} intent(s) reuse their client_order_id (${again.outcomes.map((o) => o.status).join(', ') || 'none'}); ${before} order(s) placed today, as before`);
     const pos = await runPositions(d);
     say('kobe positions: broker joined with the ledger', pos.positions.map((p) => `${p.symbol} ${p.qty} @ ${p.avg_entry_price} stop ${p.stop} time stop ${p.time_stop_bars}`).join('; ') || 'none');
     const acct = await runAccount(d);

@@ -21,7 +21,7 @@ import { marketStatus } from '../market/phases.js';
 import { lastCompletedSession } from '../market/sessions.js';
 import { etDate } from '../market/time.js';
 import type { TradingState } from '../risk/trading-state.js';
-import { atomicWrite } from '../state/atomic.js';
+import { atomicReplace } from '../state/atomic.js';
 import { IdempotencyFile, PositionsFile, RiskVetoesFile, type PositionEntry } from '../state/schemas.js';
 import type { StateStore } from '../state/store.js';
 import type { Diagnostics, NavState, RiskSnapshot, TriggerId, TriggerInput } from './contracts.js';
@@ -250,7 +250,7 @@ export async function publishTelemetry(dir: string, t: Telemetry): Promise<strin
     // The single writer never publishes a file its readers would reject.
     if (!r.success) throw new Error(`refusing to publish an invalid ${TELEMETRY_FILES[key]}: ${r.error.issues[0].path.join('.') || '(root)'}: ${r.error.issues[0].message}`);
     const file = path.join(dir, TELEMETRY_FILES[key]);
-    await atomicWrite(file, `${JSON.stringify(r.data, null, 2)}\n`);
+    atomicReplace(file, `${JSON.stringify(r.data, null, 2)}\n`);
     written.push(file);
   }
   return written;

@@ -109,7 +109,9 @@ export async function tradeCycle(d: TradeCycleDeps, o: { forceWindow: boolean; t
       continue;
     }
     const limit = entryLimit(q.ask, d.config.trading.limit_buffer);
-    const qty = positionSize(account.equity, limit, p.stop, d.config.trading.risk_pct, d.config.trading.max_position_pct);
+    // SPEC's sizing, also kept under the per-order notional cap so the gate is a safety net and
+    // not a routine veto of every large-equity entry.
+    const qty = Math.min(positionSize(account.equity, limit, p.stop, d.config.trading.risk_pct, d.config.trading.max_position_pct), Math.floor(d.config.trading.max_order_notional / limit));
     if (qty < 1) {
       skip(`size is 0 shares (entry ${limit}, stop ${p.stop})`, limit);
       continue;
