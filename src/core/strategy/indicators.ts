@@ -183,6 +183,9 @@ export interface LowestLow {
   barsSince: Float64Array;
 }
 
+// The deque's index buffer, reused across calls: allocating one per series was most of the cost.
+let scratch = new Int32Array(4096);
+
 /** Lowest low of bars t-n..t-1 for every t with bars since it was set (ties: most recent bar); monotonic deque, O(len). */
 export function lowestLow(low: Float64Array, n: number): LowestLow {
   checkPeriod(n);
@@ -190,7 +193,8 @@ export function lowestLow(low: Float64Array, n: number): LowestLow {
   const value = new Float64Array(len);
   const barsSince = new Float64Array(len);
   if (len > 0) value[0] = barsSince[0] = NaN;
-  const dq = new Int32Array(Math.max(len, 1));
+  if (scratch.length < len) scratch = new Int32Array(len);
+  const dq = scratch;
   let head = 0;
   let tail = 0;
   let lastBad = -1 - n;
