@@ -1,0 +1,44 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runStatus } from '../../src/commands/status.js';
+import { submitIntent } from '../../src/core/oms/submit.js';
+import { FakeAlpacaServer } from '../fakes/alpaca-server.js';
+import type { TestContext } from '../helpers/context.js';
+import { entry, simWorld } from '../helpers/sim.js';
+
+let t: TestContext;
+let server: FakeAlpacaServer | undefined;
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+  t?.cleanup();
+});
+
+describe('kobe status', () => {
+  it('one screen: mode, kill switch, positions, budgets, session', async () => {
+    t = await simWorld();
+    await submitIntent(await t.ctx.submitDeps(), entry('AAPL', 10, 101));
+    fs.writeFileSync(t.ctx.paths.killSwitch, 'maintenance');
+    const r = await runStatus(t.ctx);
+    expect(r).toMatchObject({ mode: 'paper', broker: 'sim', trading_state: { state: 'HALTED', record: { reason: 'maintenance' } }, brain: { running: false, heartbeat_age_s: null } });
+    expect(r.broker_view.positions.map((p) => [p.symbol, p.qty])).toEqual([['AAPL', 10]]);
+    expect(r.budgets).toMatchObject({ entries_today: 1, daily_notional_limit: 25_000 });
+    expect(r.session).toMatchObject({ date: '2025-01-14', is_trading_day: true, phase: 'morning' });
+    expect(r.next[0]).toEqual({ at: '2025-01-14 11:30 ET', what: 'lunch' });
+  });
+
+  it('a broker that does not answer does not block the screen: it is reported, the rest is shown', async () => {
+    t = await simWorld();
+    server = await new FakeAlpacaServer().start();
+    // Slower than the test's own timeout: if status waited for it, the test could not pass.
+    server.slow(120_000);
+    const cfg = path.join(t.home, 'config', 'base.yaml');
+    fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace('name: sim', 'name: alpaca').replace('base_url: https://paper-api.alpaca.markets', `base_url: ${server.baseUrl}`));
+    fs.writeFileSync(path.join(t.home, '.env'), `ALPACA_API_KEY_ID=${server.keyId}\nALPACA_API_SECRET_KEY=${server.secret}\n`, { mode: 0o600 });
+    const r = await runStatus(t.ctx);
+    expect(r.broker_view).toMatchObject({ ok: false, account: null });
+    expect(r.broker_view.error).toMatch(/no answer within 3000 ms/);
+    expect(r.trading_state.state).toBe('ACTIVE');
+  }, 30_000);
+});
