@@ -5,6 +5,22 @@ import { PLOT, barChart, esc, lineChart } from './charts.js';
 import type { BacktestSummary, MonthlyReturn } from './format.js';
 import { type EquityCurve, type Metrics, EXIT_REASONS, SKIP_REASONS, STRATEGIES } from './types.js';
 
+/** The start of a self-contained report page: CSP (no network), title, CSS, the SYNTHETIC banner. */
+export function pageStart(title: string, synthetic: boolean, css: string, script: boolean): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline';${script ? " script-src 'unsafe-inline';" : ''} img-src data:">
+<title>${synthetic ? 'SYNTHETIC DATA - ' : ''}${esc(title)}</title>
+<style>${css}</style>
+</head>
+<body>
+<main>
+${synthetic ? '<div class="synthetic" data-synthetic="true">SYNTHETIC DATA<small>These bars are generated, not taken from a market. The figures below describe no real security.</small></div>' : ''}`;
+}
+
 /** What the page shows. */
 export interface ReportInput {
   summary: BacktestSummary;
@@ -217,18 +233,7 @@ export function renderReportHtml(input: ReportInput): string {
     ['fees', st.fees],
   ];
   const look = s.lookahead ? `<h2>Lookahead check</h2><p>${s.lookahead.ok ? 'Passed' : 'FAILED'}: ${s.lookahead.checked_signals} signal(s) on ${s.lookahead.checked_bars} signal bar(s) re-generated on data truncated at their bar; ${s.lookahead.mismatch_count} changed.</p>` : '';
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
-<title>${s.synthetic ? 'SYNTHETIC DATA - ' : ''}${esc(title)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<main>
-${s.synthetic ? '<div class="synthetic" data-synthetic="true">SYNTHETIC DATA<small>These bars are generated, not taken from a market. The figures below describe no real security.</small></div>' : ''}
+  return `${pageStart(title, s.synthetic, CSS, true)}
 <h1>${esc(title)}</h1>
 <p class="sub">${s.period.symbols} symbols, ${s.period.sessions} sessions, params ${esc(s.inputs.params.version)}. Signals at the close fill at the next open; stops before targets within a bar.</p>
 <section class="kpis">${kpis.map(([k, v]) => `<div class="kpi"><span>${esc(k)}</span><b>${esc(v)}</b></div>`).join('')}</section>

@@ -3,7 +3,7 @@
 // per-split table; a red SYNTHETIC banner when the bars are generated.
 import { monthlyReturns } from '../backtest/format.js';
 import { barChart, esc, lineChart } from '../backtest/charts.js';
-import { pct, usd } from '../backtest/report.js';
+import { pageStart, pct, usd } from '../backtest/report.js';
 import { STRATEGIES } from '../backtest/types.js';
 import { isoDay } from '../strategy/bars.js';
 import type { OosRecord } from './run.js';
@@ -92,18 +92,7 @@ export function renderWfReportHtml(s: WfSummary, oos: OosRecord): string {
     ['starting cash', usd(s.settings.starting_cash)],
     ['slippage', `${s.settings.slippage_bps} bps`],
   ];
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${s.synthetic ? 'SYNTHETIC DATA - ' : ''}${esc(title)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<main>
-${s.synthetic ? '<div class="synthetic" data-synthetic="true">SYNTHETIC DATA<small>These bars are generated, not taken from a market. The figures below describe no real security.</small></div>' : ''}
+  return `${pageStart(title, s.synthetic, CSS, false)}
 <h1>${esc(title)}</h1>
 <p class="sub">${wf.splits} splits; parameters chosen on each train window by ${esc(wf.objective)}, then run on the following test window only.</p>
 <section class="kpis">${kpis.map(([k, v]) => `<div class="kpi"><span>${esc(k)}</span><b>${esc(v)}</b></div>`).join('')}</section>
