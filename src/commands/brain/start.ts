@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { packageRoot } from '../../core/package-root.js';
 import type { KobeContext } from '../../cli/context.js';
 import type { Kit } from '../../cli/kit.js';
 import { signalHooks } from '../../cli/main.js';
@@ -38,7 +39,7 @@ export interface BrainStartResult {
 /** SIGTERM: finish or abandon the running task, final heartbeat, lock released, within this. */
 export const STOP_DEADLINE_MS = 9_000;
 const START_TIMEOUT_MS = 20_000;
-const BIN = fileURLToPath(new URL('../../../bin/kobe', import.meta.url));
+const BIN = path.join(packageRoot(), 'bin', 'kobe');
 
 /** Wire `brain start`. */
 export function registerBrainStart(brain: Command, kit: Kit): void {

@@ -1,10 +1,9 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../package-root.js';
 
 /** The config/ folder shipped with kobe (templates for `kobe init`). */
 export function shippedConfigDir(): string {
-  // dist/core/config/shipped.js (or src/... under tests) -> package root
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'config');
+  return path.join(packageRoot(), 'config');
 }
 
 export const ENV_TEMPLATE = `# kobe secrets. Read by kobe only; never printed, never logged. Keep this file mode 0600.

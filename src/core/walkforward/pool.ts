@@ -3,6 +3,7 @@
 // `--workers 1` is one worker thread, not an in-process shortcut: every worker count takes the same
 // path (structured clone of jobs and results included), so results cannot depend on it.
 import fs from 'node:fs';
+import { packageRoot } from '../package-root.js';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -21,11 +22,10 @@ export function workerEntry(): URL {
   const here = new URL('./worker.js', import.meta.url);
   const file = fileURLToPath(here);
   if (fs.existsSync(file)) return here;
-  const mark = `${path.sep}src${path.sep}`;
-  const i = file.lastIndexOf(mark);
-  const twin = i < 0 ? '' : `${file.slice(0, i)}${path.sep}dist${path.sep}${file.slice(i + mark.length)}`;
-  if (twin && fs.existsSync(twin)) return pathToFileURL(twin);
-  throw new Error(`walk-forward worker entry not found at ${file}${twin ? ` or ${twin}` : ''}; run \`npm run build\``);
+  // From the sources (jest) or the single-file binary: the tsc-compiled entry under dist/.
+  const twin = path.join(packageRoot(), 'dist', 'core', 'walkforward', 'worker.js');
+  if (fs.existsSync(twin)) return pathToFileURL(twin);
+  throw new Error(`walk-forward worker entry not found at ${file} or ${twin}; run \`npm run build\``);
 }
 
 /** Worker threads sharing one copy of the bars. */
