@@ -295,11 +295,13 @@ export class AuditChain {
       const payload = { ...p, type: p.type, seq, ts: this.clock.now().toISOString() };
       const { line, hash } = formatBlock(payload, prevHash);
       appendLineSync(this.chainFile, line);
+      // The anchor follows every block, so a crash leaves it at most one block behind (a repair
+      // appends two blocks: anchoring only the last would leave a gap of two).
+      await atomicWrite(this.headFile, `${JSON.stringify({ version: 1, seq, hash })}\n`);
       result = { seq, hash, payload };
       prevHash = hash;
       seq++;
     }
-    await atomicWrite(this.headFile, `${JSON.stringify({ version: 1, seq: result!.seq, hash: result!.hash })}\n`);
     return result!;
   }
 

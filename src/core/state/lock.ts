@@ -112,7 +112,8 @@ export async function withLock<T>(file: string, fn: () => Promise<T> | T, opts: 
     try {
       release!();
     } catch {
-      fs.rmSync(lockDir, { recursive: true, force: true });
+      // Our lock was taken over (we held it past the stale limit): the directory now belongs to
+      // someone else and must not be removed.
     }
   }
 }

@@ -183,38 +183,53 @@ export interface LowestLow {
   barsSince: Float64Array;
 }
 
-// The deque's index buffer, reused across calls: allocating one per series was most of the cost.
-let scratch = new Int32Array(4096);
+// Block prefix/suffix arg-min buffers (van Herk / Gil-Werman), reused across calls.
+let pre = new Int32Array(4096);
+let suf = new Int32Array(4096);
 
-/** Lowest low of bars t-n..t-1 for every t with bars since it was set (ties: most recent bar); monotonic deque, O(len). */
+/**
+ * Lowest low of bars t-n..t-1 for every t with bars since it was set (ties: most recent bar), in
+ * O(len) with van Herk / Gil-Werman blocks: a window is one block's prefix and the previous
+ * block's suffix, so each step is one comparison and no queue.
+ */
 export function lowestLow(low: Float64Array, n: number): LowestLow {
   checkPeriod(n);
   const len = low.length;
   const value = new Float64Array(len);
   const barsSince = new Float64Array(len);
   if (len > 0) value[0] = barsSince[0] = NaN;
-  if (scratch.length < len) scratch = new Int32Array(len);
-  const dq = scratch;
-  let head = 0;
-  let tail = 0;
+  if (pre.length < len) {
+    pre = new Int32Array(len);
+    suf = new Int32Array(len);
+  }
+  // Ties: prefixes move to the later index on equality, suffixes only on a strict fall, so the
+  // most recent bar holding the minimum wins. A NaN inside a block can only be reached by windows
+  // that contain it, and those are NaN anyway.
+  for (let b = 0; b < len; b += n) {
+    const end = Math.min(b + n, len) - 1;
+    pre[b] = b;
+    for (let i = b + 1; i <= end; i++) pre[i] = low[i] <= low[pre[i - 1]] ? i : pre[i - 1];
+    suf[end] = end;
+    for (let i = end - 1; i >= b; i--) suf[i] = low[i] < low[suf[i + 1]] ? i : suf[i + 1];
+  }
   let lastBad = -1 - n;
   for (let t = 1; t < len; t++) {
     const i = t - 1;
-    const v = low[i];
-    if (!finite(v)) lastBad = i;
-    else {
-      // Popping on >= leaves only the most recent of equal lows: ties resolve to the latest bar.
-      while (tail > head && low[dq[tail - 1]] >= v) tail--;
-      dq[tail++] = i;
-    }
-    if (tail > head && dq[head] < t - n) head++; // exactly one index leaves the window per step
+    if (!finite(low[i])) lastBad = i;
     if (t < n || lastBad >= t - n) {
       value[t] = barsSince[t] = NaN;
-    } else {
-      const j = dq[head];
-      value[t] = low[j];
-      barsSince[t] = i - j;
+      continue;
     }
+    const a = t - n;
+    let j: number;
+    if (a % n === 0) j = pre[i];
+    else {
+      const left = suf[a];
+      const right = pre[i];
+      j = low[right] <= low[left] ? right : left;
+    }
+    value[t] = low[j];
+    barsSince[t] = i - j;
   }
   return { value, barsSince };
 }
