@@ -6,7 +6,7 @@
 // echo the request headers, and an order POST that is stored but never answered.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { LocalHttpFake } from './local-http.js';
 import { createAlpacaBroker, type RetryPolicy } from '../../src/core/broker/alpaca/index.js';
 import { ConfigSchema, type KobeConfig } from '../../src/core/config/schema.js';
 import { closeTimeEt, isTradingDay, nextSession, sessionCloseUtc, sessionOpenUtc, sessionsBetween } from '../../src/core/market/calendar.js';
@@ -96,7 +96,8 @@ type Reply = { status: number; body?: unknown; headers?: Record<string, string> 
 type Answer = Reply | 'hold';
 
 /** The fake server: start(), point alpaca.base_url at `baseUrl`, set scenarios, stop(). */
-export class FakeAlpacaServer {
+export class FakeAlpacaServer extends LocalHttpFake {
+  protected readonly label = 'Alpaca';
   readonly requests: RecordedRequest[] = [];
   readonly orders: FakeOrder[] = [];
   readonly positions = new Map<string, { qty: number; avg: number }>();
@@ -109,10 +110,9 @@ export class FakeAlpacaServer {
   private faults: FaultRule[] = [];
   private delays: Array<RouteMatch & { ms: number }> = [];
   private hangOrders = 0;
-  private server?: http.Server;
-  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(o: FakeAlpacaOptions = {}) {
+    super();
     this.keyId = o.keyId ?? 'PKTESTKEYID0001';
     this.secret = o.secret ?? 'test-secret-0001';
     this.cash = this.startCash = o.cash ?? 100_000;
@@ -138,34 +138,10 @@ export class FakeAlpacaServer {
     return this;
   }
 
-  /** Listen on 127.0.0.1 on an ephemeral port. */
-  async start(): Promise<this> {
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(0, '127.0.0.1', () => resolve());
-    });
-    return this;
-  }
 
-  /** The base URL to configure as alpaca.base_url. */
-  get baseUrl(): string {
-    const a = this.server?.address() as AddressInfo | null;
-    if (!a) throw new Error('fake Alpaca server is not started');
-    return `http://127.0.0.1:${a.port}`;
-  }
 
-  /** Stop listening; destroys held and keep-alive sockets so tests can finish. */
-  async stop(): Promise<void> {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    const s = this.server;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
-  }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+  protected handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const method = (req.method ?? 'GET').toUpperCase();
     const rec: RecordedRequest = { method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0, headers: req.headers };

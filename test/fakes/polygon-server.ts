@@ -4,7 +4,7 @@
 // 429 + Retry-After, 5xx, slow answers, refused keys, malformed JSON and empty or unknown symbols.
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { LocalHttpFake } from './local-http.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sessionsBetween } from '../../src/core/market/calendar.js';
@@ -87,15 +87,16 @@ export function fakeBars(symbol: string, from: string, to: string): WireBar[] {
 const AGGS = /^\/v2\/aggs\/ticker\/([^/]+)\/range\/(\d+)\/(\w+)\/([^/]+)\/([^/]+)$/;
 
 /** The fake server: start(), point the client at `baseUrl`, set `scenario`, stop(). */
-export class FakePolygonServer {
+export class FakePolygonServer extends LocalHttpFake {
+  protected readonly label = 'Polygon';
   readonly requests: RecordedRequest[] = [];
   private current: FakePolygonScenario = {};
-  private server?: http.Server;
-  private readonly timers = new Set<NodeJS.Timeout>();
   private counter = 0;
   private requestIds = 0;
 
-  constructor(readonly apiKey = 'test-key-123') {}
+  constructor(readonly apiKey = 'test-key-123') {
+    super();
+  }
 
   /** The scenario in force; setting one restarts its request count ("the first K requests"). */
   get scenario(): FakePolygonScenario {
@@ -106,39 +107,15 @@ export class FakePolygonServer {
     this.counter = 0;
   }
 
-  /** Listen on 127.0.0.1 on an ephemeral port. */
-  async start(): Promise<this> {
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(0, '127.0.0.1', () => resolve());
-    });
-    return this;
-  }
 
-  /** The base URL to configure as polygon.base_url. */
-  get baseUrl(): string {
-    const a = this.server?.address() as AddressInfo | null;
-    if (!a) throw new Error('fake Polygon server is not started');
-    return `http://127.0.0.1:${a.port}`;
-  }
 
-  /** Stop listening and drop open connections and pending slow answers. */
-  async stop(): Promise<void> {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    const s = this.server;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
-  }
 
   /** Requests for one symbol's aggregates, in order. */
   requestsFor(symbol: string): RecordedRequest[] {
     return this.requests.filter((r) => r.path.startsWith(`/v2/aggs/ticker/${symbol}/`));
   }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+  protected handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const key = url.searchParams.get('apiKey') ?? /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? null;
     url.searchParams.delete('apiKey');

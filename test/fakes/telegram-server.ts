@@ -3,7 +3,7 @@
 // date,text}}, or {ok:false,error_code,description} with parameters.retry_after on 429.
 // Per-test scenarios: a refused token (401), rate limiting (429), server errors (500), slow answers.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { LocalHttpFake } from './local-http.js';
 
 /** What the fake does; every field optional, set per test through `server.scenario`. */
 export interface FakeTelegramScenario {
@@ -30,16 +30,17 @@ export interface TelegramRequest {
 const SEND = /^\/bot([^/]+)\/sendMessage$/;
 
 /** The fake server: start(), point telegram.api_base at `baseUrl`, set `scenario`, stop(). */
-export class FakeTelegramServer {
+export class FakeTelegramServer extends LocalHttpFake {
+  protected readonly label = 'Telegram';
   readonly messages: ReceivedMessage[] = [];
   readonly requests: TelegramRequest[] = [];
   private current: FakeTelegramScenario = {};
-  private server?: http.Server;
-  private readonly timers = new Set<NodeJS.Timeout>();
   private counter = 0;
   private nextId = 1;
 
-  constructor(readonly token = '123456:TEST-token-abcdef') {}
+  constructor(readonly token = '123456:TEST-token-abcdef') {
+    super();
+  }
 
   /** The scenario in force; setting one restarts its request count. */
   get scenario(): FakeTelegramScenario {
@@ -50,22 +51,7 @@ export class FakeTelegramServer {
     this.counter = 0;
   }
 
-  /** Listen on 127.0.0.1 on an ephemeral port. */
-  async start(): Promise<this> {
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(0, '127.0.0.1', () => resolve());
-    });
-    return this;
-  }
 
-  /** The base URL to configure as telegram.api_base. */
-  get baseUrl(): string {
-    const a = this.server?.address() as AddressInfo | null;
-    if (!a) throw new Error('fake Telegram server is not started');
-    return `http://127.0.0.1:${a.port}`;
-  }
 
   /** Resolve once `n` messages have been accepted (or reject after `ms`). */
   async waitForMessages(n: number, ms = 5_000): Promise<ReceivedMessage[]> {
@@ -77,17 +63,8 @@ export class FakeTelegramServer {
     return this.messages;
   }
 
-  /** Stop listening and drop open connections and pending slow answers. */
-  async stop(): Promise<void> {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    const s = this.server;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
-  }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+  protected handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
