@@ -47,7 +47,8 @@ export function parseIncidentNew(raw: Record<string, unknown>): IncidentNewOptio
 export function register(program: Command, kit: Kit): void {
   const incident = program
     .command('incident')
-    .description('incident reports in logs/incidents/ (the runbook\'s post-incident template)');
+    .description('incident reports in logs/incidents/ (the runbook\'s post-incident template)')
+    .addHelpText('after', '\nExample:\n  kobe incident new --sev SEV-0 --title "position discrepancy after broker outage"');
   incident
     .command('new')
     .description('write logs/incidents/INCIDENT_YYYY-MM-DD_HH-MM.md (ET) pre-filled with timeline, kill switch, positions, orders and actions')
