@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, cliEnv, initHome, json, kobe, kobeAsync, tempDir } from '../helpers/cli.js';
+import { COMMANDS } from '../../src/cli/registry.js';
 
 const STACK = /\n\s+at .+\(.*:\d+:\d+\)/;
 
@@ -27,8 +28,8 @@ describe('exit codes from the binary', () => {
     expect(json(r)).toMatchObject({ ok: true, trading_state: { state: 'ACTIVE', source: 'absent' } });
   });
 
-  it('0: help <cmd> shows an example', () => {
-    for (const cmd of ['init', 'kill', 'verify-chain', 'state', 'demo']) {
+  it('0: help <cmd> shows an example, for every command', () => {
+    for (const cmd of COMMANDS.map((c) => c.name)) {
       const r = kobe(['help', cmd]);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/Example/);
