@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { KobeContext } from '../cli/context.js';
 import type { Kit } from '../cli/kit.js';
+import { dateFlag, intFlag } from '../cli/flags.js';
 import type { Output } from '../cli/output.js';
 import { runBacktestAsync, settingsFromConfig } from '../core/backtest/engine.js';
 import { type BacktestSummary, buildSummary, sparkline } from '../core/backtest/format.js';
@@ -16,7 +17,6 @@ import { parseParams, sha256File } from '../core/config/load.js';
 import { loadUniverse } from '../core/data/universe.js';
 import { CheckFailed, UsageError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
-import { dayNumber } from '../core/strategy/bars.js';
 
 /** Parsed flags of `kobe backtest`. */
 export interface BacktestOptions {
@@ -40,26 +40,12 @@ export interface BacktestCommandResult {
   sparkline: string;
 }
 
-function dateFlag(raw: unknown, flag: string): string | undefined {
-  if (raw === undefined) return undefined;
-  const s = String(raw);
-  try {
-    dayNumber(s);
-  } catch {
-    throw new UsageError(`${flag} must be a date as YYYY-MM-DD, got "${s}"`);
-  }
-  return s;
-}
 
 /** Validate the flags. */
 export function parseBacktest(raw: Record<string, unknown>): BacktestOptions {
-  let cap: number | undefined;
-  if (raw.cap !== undefined) {
-    cap = /^\d+$/.test(String(raw.cap)) ? Number(raw.cap) : NaN;
-    if (!Number.isSafeInteger(cap) || cap < 1) throw new UsageError(`--cap must be a positive integer, got "${String(raw.cap)}"`);
-  }
-  const start = dateFlag(raw.start, '--start');
-  const end = dateFlag(raw.end, '--end');
+  const cap = intFlag('--cap', raw.cap, 1, Number.MAX_SAFE_INTEGER);
+  const start = dateFlag('--start', raw.start);
+  const end = dateFlag('--end', raw.end);
   if (start && end && start > end) throw new UsageError(`--start ${start} is after --end ${end}`);
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   return { universe: str(raw.universe), cap, start, end, perSignal: !!raw.perSignal, checkLookahead: !!raw.checkLookahead, params: str(raw.params), out: str(raw.out) };

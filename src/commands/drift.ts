@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { KobeContext } from '../cli/context.js';
 import type { Kit } from '../cli/kit.js';
+import { dateFlag } from '../cli/flags.js';
 import type { Output } from '../cli/output.js';
 import { runBacktest, settingsFromConfig } from '../core/backtest/engine.js';
 import { loadUniverseBars } from '../core/backtest/load.js';
@@ -11,7 +12,6 @@ import { CheckFailed, UsageError } from '../core/errors.js';
 import { addSessions } from '../core/market/calendar.js';
 import { lastCompletedSession } from '../core/market/sessions.js';
 import { readTrades } from '../core/trade/journal.js';
-import { dayNumber } from '../core/strategy/bars.js';
 
 export interface DriftOptions {
   since?: string;
@@ -20,14 +20,6 @@ export interface DriftOptions {
 
 export type DriftResult = DriftReport & { journal_problems: string[]; universe_missing: string[] };
 
-const day = (flag: string, v: unknown) => {
-  try {
-    dayNumber(String(v));
-    return String(v);
-  } catch {
-    throw new UsageError(`${flag} must be a date YYYY-MM-DD, got "${v}"`);
-  }
-};
 
 export function register(program: Command, kit: Kit): void {
   program
@@ -36,7 +28,7 @@ export function register(program: Command, kit: Kit): void {
     .option('--since <YYYY-MM-DD>', 'first session compared (default: 21 sessions before --until)')
     .option('--until <YYYY-MM-DD>', 'last session compared (default: the last completed session)')
     .addHelpText('after', '\nExample:\n  kobe drift --since 2025-01-07\n  kobe drift --json | jq .pnl')
-    .action(kit.action((raw) => ({ since: raw.since === undefined ? undefined : day('--since', raw.since), until: raw.until === undefined ? undefined : day('--until', raw.until) }), runDrift, renderDrift));
+    .action(kit.action((raw) => ({ since: dateFlag('--since', raw.since), until: dateFlag('--until', raw.until) }), runDrift, renderDrift));
 }
 
 export async function runDrift(ctx: KobeContext, o: DriftOptions): Promise<DriftResult> {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { KobeContext } from '../cli/context.js';
 import type { Kit } from '../cli/kit.js';
+import { intFlag } from '../cli/flags.js';
 import type { Output } from '../cli/output.js';
 import { CheckFailed, UsageError } from '../core/errors.js';
 import { CHECKS, type PreflightInput } from '../core/preflight/checks.js';
@@ -30,9 +31,7 @@ export function register(program: Command, kit: Kit): void {
       kit.action(
         (raw) => {
           if (raw.mode !== undefined && raw.mode !== 'paper' && raw.mode !== 'live') throw new UsageError(`--mode must be paper or live, got "${raw.mode}"`);
-          const t = Number(raw.timeout ?? 5000);
-          if (!Number.isInteger(t) || t < 100 || t > 120_000) throw new UsageError(`--timeout must be 100..120000 ms, got "${raw.timeout}"`);
-          return { mode: raw.mode as PreflightOptions['mode'], timeoutMs: t };
+          return { mode: raw.mode as PreflightOptions['mode'], timeoutMs: intFlag('--timeout', raw.timeout, 100, 120_000) ?? 5000 };
         },
         runPreflight,
         renderPreflight,

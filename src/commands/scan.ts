@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { KobeContext } from '../cli/context.js';
 import type { Kit } from '../cli/kit.js';
+import { dateFlag, intFlag } from '../cli/flags.js';
 import type { Output } from '../cli/output.js';
 import { parseParams } from '../core/config/load.js';
 import { UsageError } from '../core/errors.js';
@@ -9,7 +10,6 @@ import path from 'node:path';
 import { isTradingDay } from '../core/market/calendar.js';
 import { lastCompletedSession } from '../core/market/sessions.js';
 import { dailyScan, loadUniverseSeries, signalHistory, signalJson, type DailyScan, type ScanSkip } from '../core/scan/run.js';
-import { dayNumber } from '../core/strategy/bars.js';
 
 export interface ScanOptions {
   universe?: string;
@@ -25,30 +25,17 @@ export interface ScanOptions {
 
 export type ScanCommandResult = DailyScan | { history: true; start: string; end: string; params: string; signals: Array<Record<string, unknown>>; skipped: ScanSkip[]; synthetic: boolean };
 
-const posInt = (flag: string, v: unknown, max = 100_000) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`${flag} must be a whole number from 1 to ${max}, got "${v}"`);
-  return n;
-};
-const isoFlag = (flag: string, v: unknown) => {
-  try {
-    dayNumber(String(v));
-  } catch {
-    throw new UsageError(`${flag} must be a date YYYY-MM-DD, got "${v}"`);
-  }
-  return String(v);
-};
 
 export function parseScan(raw: Record<string, unknown>): ScanOptions {
   const o: ScanOptions = {
     universe: typeof raw.universe === 'string' ? raw.universe : undefined,
-    cap: raw.cap === undefined ? undefined : posInt('--cap', raw.cap),
-    top: raw.top === undefined ? 3 : posInt('--top', raw.top, 1000),
-    date: raw.date === undefined ? undefined : isoFlag('--date', raw.date),
+    cap: intFlag('--cap', raw.cap, 1, 100_000),
+    top: intFlag('--top', raw.top, 1, 1000) ?? 3,
+    date: dateFlag('--date', raw.date),
     deterministic: !!raw.deterministic,
     history: !!raw.history,
-    start: raw.start === undefined ? undefined : isoFlag('--start', raw.start),
-    end: raw.end === undefined ? undefined : isoFlag('--end', raw.end),
+    start: dateFlag('--start', raw.start),
+    end: dateFlag('--end', raw.end),
     params: typeof raw.params === 'string' ? raw.params : undefined,
   };
   if (!o.history && (o.start || o.end)) throw new UsageError('--start/--end go with --history');

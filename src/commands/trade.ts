@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { KobeContext } from '../cli/context.js';
 import type { Kit } from '../cli/kit.js';
+import { intFlag } from '../cli/flags.js';
 import type { Output } from '../cli/output.js';
-import { UsageError } from '../core/errors.js';
 import { assertCanTrade, tradeCycle, type TradeCycleResult } from '../core/trade/cycle.js';
 import { manageExits, type ExitDecision } from '../core/trade/exits.js';
 
@@ -26,9 +26,7 @@ export function register(program: Command, kit: Kit): void {
     .action(
       kit.action(
         (raw) => {
-          const top = Number(raw.top ?? 3);
-          if (!Number.isInteger(top) || top < 1 || top > 50) throw new UsageError(`--top must be 1..50, got "${raw.top}"`);
-          return { forceWindow: !!raw.forceWindow, top };
+          return { forceWindow: !!raw.forceWindow, top: intFlag('--top', raw.top, 1, 50) ?? 3 };
         },
         runTrade,
         renderTrade,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { KobeContext } from '../cli/context.js';
 import type { Kit } from '../cli/kit.js';
+import { dateFlag, intFlag } from '../cli/flags.js';
 import type { Output } from '../cli/output.js';
 import { createParamsProposal } from '../core/approvals/params.js';
 import { settingsFromConfig } from '../core/backtest/engine.js';
@@ -15,7 +16,6 @@ import { parseParams, sha256File } from '../core/config/load.js';
 import { loadUniverse } from '../core/data/universe.js';
 import { UsageError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
-import { dayNumber } from '../core/strategy/bars.js';
 import { OBJECTIVES, type Objective, parseGrid } from '../core/walkforward/grid.js';
 import { type WalkForwardFiles, writeWalkForwardFiles } from '../core/walkforward/output.js';
 import { MAX_WORKERS } from '../core/walkforward/pool.js';
@@ -53,27 +53,12 @@ export interface WalkForwardCommandResult {
   sparkline: string;
 }
 
-function intFlag(raw: unknown, flag: string, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = /^\d+$/.test(String(raw).trim()) ? Number(String(raw).trim()) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got "${String(raw)}"`);
-  return n;
-}
 
-function dateFlag(raw: unknown, flag: string): string | undefined {
-  if (raw === undefined) return undefined;
-  try {
-    dayNumber(String(raw));
-  } catch {
-    throw new UsageError(`${flag} must be a date as YYYY-MM-DD, got "${String(raw)}"`);
-  }
-  return String(raw);
-}
 
 /** Validate the flags. */
 export function parseWalkForward(raw: Record<string, unknown>): WalkForwardOptions {
-  const start = dateFlag(raw.start, '--start');
-  const end = dateFlag(raw.end, '--end');
+  const start = dateFlag('--start', raw.start);
+  const end = dateFlag('--end', raw.end);
   if (start && end && start > end) throw new UsageError(`--start ${start} is after --end ${end}`);
   const objective = String(raw.objective ?? 'sharpe') as Objective;
   if (!OBJECTIVES.includes(objective)) throw new UsageError(`--objective must be one of ${OBJECTIVES.join(', ')}, got "${objective}"`);
@@ -82,16 +67,16 @@ export function parseWalkForward(raw: Record<string, unknown>): WalkForwardOptio
   if (raw.propose && !grid) throw new UsageError('--propose needs --grid: only a grid can find parameters better than the pinned ones', { hint: 'kobe walk-forward --grid "ibs_rsi.ibs_entry=0.05,0.08,0.1" --propose' });
   return {
     universe: str(raw.universe),
-    cap: intFlag(raw.cap, '--cap', 1, Number.MAX_SAFE_INTEGER),
+    cap: intFlag('--cap', raw.cap, 1, Number.MAX_SAFE_INTEGER),
     start,
     end,
-    train: intFlag(raw.train, '--train', 1, MAX_SESSIONS) ?? 252,
-    test: intFlag(raw.test, '--test', 1, MAX_SESSIONS) ?? 63,
+    train: intFlag('--train', raw.train, 1, MAX_SESSIONS) ?? 252,
+    test: intFlag('--test', raw.test, 1, MAX_SESSIONS) ?? 63,
     anchored: !!raw.anchored,
-    warmup: intFlag(raw.warmup, '--warmup', 0, MAX_SESSIONS),
+    warmup: intFlag('--warmup', raw.warmup, 0, MAX_SESSIONS),
     grid,
     objective,
-    workers: intFlag(raw.workers, '--workers', 1, MAX_WORKERS) ?? Math.min(2, os.availableParallelism()),
+    workers: intFlag('--workers', raw.workers, 1, MAX_WORKERS) ?? Math.min(2, os.availableParallelism()),
     params: str(raw.params),
     propose: !!raw.propose,
     out: str(raw.out),

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import type { KobeContext } from '../cli/context.js';
 import type { Kit } from '../cli/kit.js';
+import { intFlag } from '../cli/flags.js';
 import type { Output } from '../cli/output.js';
 import { UsageError } from '../core/errors.js';
 import { nextSession } from '../core/market/calendar.js';
@@ -18,9 +19,7 @@ export function register(program: Command, kit: Kit): void {
   const w = program.command('watchlist').description('the overnight watchlist: build after the close, validate before the open').addHelpText('after', '\nExample:\n  kobe watchlist build\n  kobe watchlist validate');
   w.command('build').description('scan the last close and save the picks for the next session (logs/watchlist.json)').option('--top <n>', 'picks (default: config watchlist.top)').action(
     kit.action((raw) => {
-      const top = raw.top === undefined ? undefined : Number(raw.top);
-      if (top !== undefined && (!Number.isInteger(top) || top < 1 || top > 100)) throw new UsageError(`--top must be 1..100, got "${raw.top}"`);
-      return { top };
+      return { top: intFlag('--top', raw.top, 1, 100) };
     }, runWatchlistBuild, renderWatchlist),
   );
   w.command('validate').description('pre-market: drop picks that gapped beyond the limit or through the stop, have stale data, or no quote').action(kit.action(() => ({}), runWatchlistValidate, renderWatchlist));

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { packageRoot } from '../../core/package-root.js';
 import type { KobeContext } from '../../cli/context.js';

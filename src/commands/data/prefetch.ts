@@ -2,12 +2,12 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { KobeContext } from '../../cli/context.js';
 import type { Kit } from '../../cli/kit.js';
+import { dateFlag } from '../../cli/flags.js';
 import type { Output } from '../../cli/output.js';
 import type { PolygonMarketData } from '../../core/data/polygon/index.js';
 import { ProviderError } from '../../core/data/polygon/errors.js';
 import { loadUniverse, parseSymbolList } from '../../core/data/universe.js';
-import { AuthError, CheckFailed, ConnectivityError, UsageError, errorText } from '../../core/errors.js';
-import { parseIsoDate } from '../../core/market/iso-date.js';
+import { AuthError, CheckFailed, ConnectivityError, UsageError } from '../../core/errors.js';
 import { lastCompletedSession } from '../../core/market/sessions.js';
 import { isoDay } from '../../core/strategy/bars.js';
 
@@ -46,15 +46,6 @@ export interface DataPrefetchResult {
   warnings: string[];
 }
 
-function dateFlag(flag: string, v: unknown): string | undefined {
-  if (v === undefined) return undefined;
-  try {
-    parseIsoDate(String(v));
-  } catch (err) {
-    throw new UsageError(`${flag}: ${errorText(err)}`, { hint: `${flag} takes a real calendar date, like 2024-01-31` });
-  }
-  return String(v);
-}
 
 /** Flags -> options; dates must be real calendar dates, symbols plausible tickers. */
 export function parseDataPrefetch(raw: Record<string, unknown>): DataPrefetchOptions {

@@ -2,8 +2,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { KobeContext } from '../../cli/context.js';
 import type { Kit } from '../../cli/kit.js';
+import { intFlag } from '../../cli/flags.js';
 import type { Output } from '../../cli/output.js';
-import { UsageError } from '../../core/errors.js';
 import { generateMarket, MAX_SYNTHETIC_SYMBOLS, type Market, type MarketFault } from '../../core/data/synthetic/market.js';
 import { universeCsv } from '../../core/data/universe.js';
 import { sessionsBetween } from '../../core/market/calendar.js';
@@ -43,21 +43,15 @@ export interface DataSeedResult {
 }
 
 const MAX_YEARS = 30;
+const EXAMPLE = 'kobe data seed --symbols 100 --years 10 --seed 42';
 
-function intFlag(raw: unknown, flag: string, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const text = String(raw).trim();
-  const n = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got "${text}"`, { hint: 'kobe data seed --symbols 100 --years 10 --seed 42' });
-  return n;
-}
 
 /** Validate the flags: symbols 1..5000, years 1..30, seed any non-negative integer (0 is a fine seed). */
 export function parseDataSeed(raw: Record<string, unknown>): DataSeedOptions {
   return {
-    symbols: intFlag(raw.symbols, '--symbols', 100, 1, MAX_SYNTHETIC_SYMBOLS),
-    years: intFlag(raw.years, '--years', 10, 1, MAX_YEARS),
-    seed: intFlag(raw.seed, '--seed', 42, 0, Number.MAX_SAFE_INTEGER),
+    symbols: intFlag('--symbols', raw.symbols, 1, MAX_SYNTHETIC_SYMBOLS, EXAMPLE) ?? 100,
+    years: intFlag('--years', raw.years, 1, MAX_YEARS, EXAMPLE) ?? 10,
+    seed: intFlag('--seed', raw.seed, 0, Number.MAX_SAFE_INTEGER, EXAMPLE) ?? 42,
     withFaults: !!raw.withFaults,
   };
 }

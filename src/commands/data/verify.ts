@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { KobeContext } from '../../cli/context.js';
 import type { Kit } from '../../cli/kit.js';
+import { intFlag } from '../../cli/flags.js';
 import type { Output } from '../../cli/output.js';
 import { CHECKS, verifySeries, type Finding, type QualityCheck } from '../../core/data/quality/checks.js';
 import { SessionDays } from '../../core/data/quality/sessions.js';
@@ -56,8 +57,7 @@ export function parseDataVerify(raw: Record<string, unknown>): DataVerifyOptions
       throw new UsageError(`--as-of: ${errorText(err)}`, { hint: 'kobe data verify --as-of 2018-02-07' });
     }
   }
-  const max = raw.maxFindings === undefined ? undefined : Number(raw.maxFindings);
-  if (max !== undefined && !(Number.isInteger(max) && max >= 0)) throw new UsageError(`--max-findings must be a whole number >= 0, got "${String(raw.maxFindings)}"`);
+  const max = intFlag('--max-findings', raw.maxFindings, 0, Number.MAX_SAFE_INTEGER);
   return { symbols: typeof raw.symbols === 'string' ? parseSymbolList(raw.symbols) : undefined, universe: raw.universe as string | undefined, asOf, maxFindings: max };
 }
 

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { KobeContext } from '../../cli/context.js';
 import type { Kit } from '../../cli/kit.js';
+import { intFlag } from '../../cli/flags.js';
 import type { Output } from '../../cli/output.js';
-import { UsageError } from '../../core/errors.js';
 import { readKillHistory, type KillHistoryEntry } from '../../core/risk/kill-switch.js';
 import type { TradingState } from '../../core/risk/trading-state.js';
 
@@ -48,9 +48,7 @@ export function registerKillHistory(kill: Command, kit: Kit): void {
     .action(
       kit.action(
         (raw) => {
-          const limit = Number(raw.limit);
-          if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive integer, got "${raw.limit}"`);
-          return { limit };
+          return { limit: intFlag('--limit', raw.limit, 1, 1_000_000) ?? 50 };
         },
         runKillHistory,
         renderKillHistory,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { KobeContext } from '../../cli/context.js';
 import type { Kit } from '../../cli/kit.js';
+import { intFlag } from '../../cli/flags.js';
 import type { Output } from '../../cli/output.js';
 import { UsageError } from '../../core/errors.js';
 import { recentIntents } from '../../core/oms/idempotency.js';
@@ -21,9 +22,7 @@ export interface OrdersResult {
 }
 
 export function parseOrders(raw: Record<string, unknown>): OrdersOptions {
-  const recent = raw.recent === undefined ? 20 : Number(raw.recent);
-  if (!Number.isInteger(recent) || recent < 1 || recent > 500) throw new UsageError(`--recent must be an integer from 1 to 500, got "${raw.recent}"`);
-  return { open: !!raw.open, recent, clientId: typeof raw.clientId === 'string' ? raw.clientId : undefined };
+  return { open: !!raw.open, recent: intFlag('--recent', raw.recent, 1, 500) ?? 20, clientId: typeof raw.clientId === 'string' ? raw.clientId : undefined };
 }
 
 export function register(program: Command, kit: Kit): void {
