@@ -5,6 +5,9 @@ import type { StrategyParams } from '../../../src/core/config/schema.js';
 import { sessionsBetween } from '../../../src/core/market/calendar.js';
 import { type BarSeries, isoDay, seriesFromRows } from '../../../src/core/strategy/bars.js';
 import type { Signal, StrategyName } from '../../../src/core/strategy/features.js';
+import { mulberry32 } from '../strategy/fixtures.js';
+
+export { mulberry32 };
 
 /** One bar; volume defaults to 1,000,000. */
 export interface B {
@@ -101,17 +104,6 @@ export function fixedSignals(list: readonly Signal[]): (s: BarSeries) => Signal[
   return (s) => list.filter((x) => x.symbol === s.symbol && x.bar < s.length);
 }
 
-/** Deterministic PRNG (mulberry32) returning [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A seeded random walk on real sessions with long lower wicks (plenty of signals of both strategies). */
 export function randomWalk(symbol: string, sessions: readonly string[], seed: number): BarSeries {

@@ -1,7 +1,7 @@
 // Hand-built bar fixtures and a seeded random walk for the strategy tests.
 import fs from 'node:fs';
 import { StrategyParamsSchema, type StrategyParams } from '../../../src/core/config/schema.js';
-import { type BarSeries, dayNumber } from '../../../src/core/strategy/bars.js';
+import { type BarSeries, dayNumber, isoDay, seriesFromRows } from '../../../src/core/strategy/bars.js';
 
 export interface Bar {
   o?: number;
@@ -36,27 +36,8 @@ export function params(o: Overrides = {}): StrategyParams {
 
 /** A series of the given bars on consecutive calendar days from `start`. */
 export function makeSeries(symbol: string, bars: readonly Bar[], start = START): BarSeries {
-  const n = bars.length;
   const d0 = dayNumber(start);
-  const s: BarSeries = {
-    symbol,
-    dates: new Int32Array(n),
-    open: new Float64Array(n),
-    high: new Float64Array(n),
-    low: new Float64Array(n),
-    close: new Float64Array(n),
-    volume: new Float64Array(n),
-    length: n,
-  };
-  bars.forEach((b, i) => {
-    s.dates[i] = d0 + i;
-    s.open[i] = b.o ?? b.c;
-    s.high[i] = b.h;
-    s.low[i] = b.l;
-    s.close[i] = b.c;
-    s.volume[i] = b.v ?? 1_000_000;
-  });
-  return s;
+  return seriesFromRows(symbol, bars.map((b, i) => ({ date: isoDay(d0 + i), open: b.o ?? b.c, high: b.h, low: b.l, close: b.c, volume: b.v ?? 1_000_000 })));
 }
 
 /** n bars of a steady uptrend: close 50 + 0.25 i, high/low half a dollar either side. */
