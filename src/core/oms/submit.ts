@@ -213,7 +213,8 @@ async function submitLocked(d: SubmitDeps, intent: OrderIntent, cid: string, sta
 async function settle(d: SubmitDeps, cid: string, order: OrderReport, reused: boolean, entry: boolean, notional: number, intent: OrderIntent): Promise<SubmitOutcome> {
   const status = statusOf(order);
   const { accepted } = await markIntent(d.store, cid, { status, broker_order_id: order.id, filled_qty: order.filled_qty, filled_avg_price: order.filled_avg_price, reason: null }, d.clock.now());
-  if (entry && accepted) await chargeBudgets(d.store, intent.session_date, order.qty * (intent.limit_price ?? order.filled_avg_price ?? notional / Math.max(order.qty, 1)));
+  // The gate's notional when this call sent the order; a resolved earlier attempt charges at its fill.
+  if (entry && accepted) await chargeBudgets(d.store, intent.session_date, notional > 0 ? notional : order.qty * (order.filled_avg_price ?? intent.limit_price ?? 0));
   const fields = { client_order_id: cid, broker_order_id: order.id, symbol: intent.symbol, side: intent.side, qty: intent.qty, status, filled_qty: order.filled_qty, filled_avg_price: order.filled_avg_price, strategy: intent.strategy, kind: intent.kind, reused };
   d.events.emit('order_submitted', fields);
   await d.audit.append('order_submitted', fields);

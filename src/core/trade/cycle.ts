@@ -89,8 +89,8 @@ export async function tradeCycle(d: TradeCycleDeps, o: { forceWindow: boolean; t
     picks = wl.picks.filter((p) => wl.validated!.results.find((r) => r.symbol === p.symbol)?.ok);
     source = 'watchlist';
   } else {
-    const scanDate = lastCompletedSession(now) === session ? session : lastCompletedSession(now);
-    const r = await dailyScan({ config: d.config, params: d.params, bars: d.bars, home: d.home, logsDir: d.logsDir, dataDir: d.dataDir, now }, { date: scanDate, top: o.top ?? 3, deterministic: false, write: true });
+    // Today's picks come from the last close: entries at t+1 on signals at the close of t.
+    const r = await dailyScan({ config: d.config, params: d.params, bars: d.bars, home: d.home, logsDir: d.logsDir, dataDir: d.dataDir, now }, { date: lastCompletedSession(now), top: o.top ?? 3, deterministic: false, write: true });
     picks = r.picks;
     source = 'scan';
   }
