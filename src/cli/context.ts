@@ -70,6 +70,13 @@ export interface KobeContext {
   requireHome(): void;
 }
 
+/** Waiting for the broker: a real sleep, or moving a simulated clock (demo, replay, tests). */
+export function omsWait(clock: Clock): (ms: number) => Promise<void> {
+  const sim = clock as Clock & { advance?: (ms: number) => void };
+  if (typeof sim.advance === 'function') return async (ms) => sim.advance!(ms);
+  return (ms) => new Promise((r) => setTimeout(r, ms));
+}
+
 function memo<T>(fn: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined;
   return () => (p ??= fn());
@@ -143,6 +150,8 @@ export async function createContext(opts: ContextOptions = {}): Promise<KobeCont
         missingLiveGates: async () => missingLiveGates({ config, pin, processEnv: env, store, approvalsDir: paths.state('approvals'), brokerHost: broker.host, now: clock.now() }),
         ignoreWindow: o.ignoreWindow && config.trading.mode === 'paper',
         locksDir: paths.state('locks'),
+        logsDir: paths.logsDir,
+        wait: omsWait(clock),
         allowClosingWhileHalted: o.allowClosingWhileHalted,
       };
     },
@@ -160,7 +169,9 @@ export async function createContext(opts: ContextOptions = {}): Promise<KobeCont
     },
     reconcileDeps: async () => {
       const { params } = await ctx.config();
-      return { broker: await ctx.broker(), store: await ctx.state(), bars: await ctx.bars(), params, clock, audit: await ctx.audit(), events: await ctx.events(), reportsDir: paths.reportsDir };
+      const { ensureProtection } = await import('../core/oms/protect.js');
+      const oms = await ctx.submitDeps();
+      return { broker: await ctx.broker(), store: await ctx.state(), bars: await ctx.bars(), params, clock, audit: await ctx.audit(), events: await ctx.events(), reportsDir: paths.reportsDir, oms, protect: () => ensureProtection(oms) };
     },
     audit: memo(async () => {
       const { AuditChain } = await import('../core/audit/chain.js');

@@ -39,6 +39,8 @@ export function register(program: Command, kit: Kit): void {
 export async function runPositions(ctx: KobeContext): Promise<PositionsResult> {
   ctx.requireHome();
   const broker = await ctx.broker();
+  const { syncOrders } = await import('../core/oms/sync.js');
+  await syncOrders(await ctx.submitDeps());
   const ledger = (await ctx.state()).read(PositionsFile).positions;
   const today = etDate(ctx.clock.now());
   const held = await broker.positions();

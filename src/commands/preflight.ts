@@ -52,7 +52,16 @@ export async function runPreflight(ctx: KobeContext, o: PreflightOptions, checks
   const rows = await runChecks(checks, input, o.timeoutMs);
   const go = isGo(rows);
   const ts = now.toISOString();
-  await (await ctx.state()).write(LastPreflightFile, { version: 1, ts, mode, go, pin: loaded?.pin ?? '', rows: rows.map(({ name, status, blocking, detail, hint }) => ({ name, status, blocking, detail, hint })) });
+  const record = { version: 1 as const, ts, mode, go, pin: loaded?.pin ?? '', rows: rows.map(({ name, status, blocking, detail, hint }) => ({ name, status, blocking, detail, hint })) };
+  await (await ctx.state()).write(LastPreflightFile, record);
+  // The live gate trusts the stored result only with this block (a hand-written file has none).
+  const { recordSha256 } = await import('../core/risk/live-gates.js');
+  try {
+    await (await ctx.audit()).append('preflight', { mode, go, pin: record.pin, ts, record_sha256: recordSha256(record) });
+  } catch (err) {
+    // A chain that cannot take the block is already a failed row; the live gate stays closed.
+    (await ctx.events()).emit('preflight_not_recorded', { error: String((err as Error)?.message ?? err) }, 'warn');
+  }
   (await ctx.events()).emit('preflight', { mode, go, failed: rows.filter((r) => r.status === 'fail').map((r) => r.name), warned: rows.filter((r) => r.status === 'warn').map((r) => r.name) }, go ? 'info' : 'warn');
   const result = { mode, go, rows, ts };
   if (!go) {

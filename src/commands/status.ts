@@ -69,6 +69,9 @@ export async function runStatus(ctx: KobeContext): Promise<StatusResult> {
   const view: StatusResult['broker_view'] = { ok: false, error: null, account: null, positions: [], open_orders: [] };
   try {
     const b = await withTimeout(ctx.broker(), timeout);
+    // Orders are followed here too (fills that happened at the broker are booked), bounded like the rest.
+    const { syncOrders } = await import('../core/oms/sync.js');
+    await withTimeout(ctx.submitDeps().then((d) => syncOrders(d)), timeout);
     const [account, positions, open] = await withTimeout(Promise.all([b.account(), b.positions(), b.listOrders({ status: 'open', limit: 100 })]), timeout);
     Object.assign(view, { ok: true, account, positions, open_orders: open });
   } catch (err) {

@@ -72,11 +72,11 @@ async function only(id: PlaybookId): Promise<PlaybookMatch> {
 const runs = (m: PlaybookMatch) => m.steps.map((s) => s.run);
 
 const pos = (p: Partial<PositionEntry> & { symbol: string }): PositionEntry => ({
-  qty: 10, avg_price: 100, strategy: 'ibs_rsi', entry_date: '2025-01-13', stop: 95, target: null, time_stop_bars: 7, bars_held: 0, client_order_id: null, opened_at: null, updated_at: null, ...p,
+  qty: 10, avg_price: 100, strategy: 'ibs_rsi', entry_date: '2025-01-13', stop: 95, target: null, time_stop_bars: 7, bars_held: 0, client_order_id: null, protective_client_order_id: null, opened_at: null, updated_at: null, ...p,
 });
 const rec = (cid: string, o: Partial<IdempotencyRecord> = {}, symbol = 'AAPL'): IdempotencyRecord => ({
-  client_order_id: cid, status: 'SUBMITTED', broker_order_id: `b-${cid}`, reason: null, attempts: 1, created_at: '2025-01-14T15:05:00Z', updated_at: '2025-01-14T15:05:00Z', filled_qty: 0, filled_avg_price: null,
-  intent: { session_date: '2025-01-14', symbol, side: 'buy', qty: 10, type: 'limit', time_in_force: 'ioc', limit_price: 100, stop_price: null, strategy: 'ibs_rsi', kind: 'entry' },
+  client_order_id: cid, status: 'SUBMITTED', broker_order_id: `b-${cid}`, reason: null, attempts: 1, created_at: '2025-01-14T15:05:00Z', updated_at: '2025-01-14T15:05:00Z', filled_qty: 0, filled_avg_price: null, attempt: 1, broker_status: null, reserved_notional: 0, plan: null, fills: [], unknown_since: null,
+  intent: { session_date: '2025-01-14', symbol, side: 'buy', qty: 10, type: 'limit', time_in_force: 'ioc', limit_price: 100, stop_price: null, strategy: 'ibs_rsi', kind: 'entry', target_price: null },
   ...o,
 });
 const nav = (o: Partial<NavState>): NavState => ({
@@ -210,7 +210,7 @@ describe('kobe diagnose', () => {
 
   it('positions stuck: held past the time stop', async () => {
     await healthy();
-    await (await t.ctx.state()).write(PositionsFile, { version: 1, updated_at: null, positions: [pos({ symbol: 'AAPL', entry_date: '2025-01-07', time_stop_bars: 3 }), pos({ symbol: 'MSFT', entry_date: '2025-01-08', time_stop_bars: 3 })] });
+    await (await t.ctx.state()).write(PositionsFile, { version: 1, updated_at: null, applied_fills: [], positions: [pos({ symbol: 'AAPL', entry_date: '2025-01-07', time_stop_bars: 3 }), pos({ symbol: 'MSFT', entry_date: '2025-01-08', time_stop_bars: 3 })] });
     const m = await only('positions_stuck');
     expect(m.evidence).toEqual(['AAPL held 4 sessions since 2025-01-07, past its time stop of 3']);
     expect(runs(m)).toEqual(['kobe positions', 'kobe reconcile', 'kobe trade --once', 'kobe brain status', 'kobe brain stop', 'kobe brain start']);
@@ -229,7 +229,7 @@ describe('kobe diagnose', () => {
 
   it('stalled exits: a position without a stop', async () => {
     await healthy();
-    await (await t.ctx.state()).write(PositionsFile, { version: 1, updated_at: null, positions: [pos({ symbol: 'AAPL', stop: null, time_stop_bars: null })] });
+    await (await t.ctx.state()).write(PositionsFile, { version: 1, updated_at: null, applied_fills: [], positions: [pos({ symbol: 'AAPL', stop: null, time_stop_bars: null })] });
     const m = await only('stalled_exits');
     expect(m.evidence).toEqual(['1 position(s) without a stop: AAPL']);
     expect(runs(m)).toEqual(expect.arrayContaining(['kobe reconcile --fix --yes', 'kobe trade --once']));
@@ -237,7 +237,7 @@ describe('kobe diagnose', () => {
 
   it('stalled exits: no exit scan for 30 min of market hours, and underwater positions without a plan', async () => {
     await healthy(MARKET);
-    await (await t.ctx.state()).write(PositionsFile, { version: 1, updated_at: null, positions: [pos({ symbol: 'AAPL' })] });
+    await (await t.ctx.state()).write(PositionsFile, { version: 1, updated_at: null, applied_fills: [], positions: [pos({ symbol: 'AAPL' })] });
     const d = (scan: string | null, underwater = 0) => ({
       version: 1 as const, ts: ago(30), veto_counters: { today: {}, total: {} },
       exit_pipeline: { last_exit_scan_ts: scan, last_exit_trigger_ts: null, positions: 1, positions_without_stop: 0, positions_without_target: 1, underwater_without_exit_plan: underwater },

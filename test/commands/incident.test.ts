@@ -17,10 +17,10 @@ describe('kobe incident new', () => {
     t.clock.set('2025-01-14T12:00:00Z');
     await runKillOn(t.ctx, { reason: 'dup order on AAPL', mode: 'halt' });
     const store = await t.ctx.state();
-    await store.write(PositionsFile, { version: 1, updated_at: '2025-01-14T12:00:00Z', positions: [{ symbol: 'AAPL', qty: 10, avg_price: 100, strategy: 'ibs_rsi', entry_date: '2025-01-13', stop: 95, target: null, time_stop_bars: 7, bars_held: 1, client_order_id: null, opened_at: null, updated_at: null }] });
+    await store.write(PositionsFile, { version: 1, updated_at: '2025-01-14T12:00:00Z', applied_fills: [], positions: [{ symbol: 'AAPL', qty: 10, avg_price: 100, strategy: 'ibs_rsi', entry_date: '2025-01-13', stop: 95, target: null, time_stop_bars: 7, bars_held: 1, client_order_id: null, protective_client_order_id: null, opened_at: null, updated_at: null }] });
     const unknown: IdempotencyRecord = {
-      client_order_id: 'kobe-x', intent: { session_date: '2025-01-14', symbol: 'MSFT', side: 'buy', qty: 5, type: 'limit', time_in_force: 'ioc', limit_price: 200, stop_price: null, strategy: 'ibs_rsi', kind: 'entry' },
-      status: 'UNKNOWN', broker_order_id: null, reason: null, attempts: 1, created_at: '2025-01-14T12:00:00Z', updated_at: '2025-01-14T12:00:00Z', filled_qty: 0, filled_avg_price: null,
+      client_order_id: 'kobe-x', intent: { session_date: '2025-01-14', symbol: 'MSFT', side: 'buy', qty: 5, type: 'limit', time_in_force: 'ioc', limit_price: 200, stop_price: null, strategy: 'ibs_rsi', kind: 'entry', target_price: null },
+      status: 'UNKNOWN', broker_order_id: null, reason: null, attempts: 1, created_at: '2025-01-14T12:00:00Z', updated_at: '2025-01-14T12:00:00Z', filled_qty: 0, filled_avg_price: null, attempt: 1, broker_status: null, reserved_notional: 0, plan: null, fills: [], unknown_since: null,
     };
     await store.update(IdempotencyFile, (f) => ({ ...f, orders: { 'kobe-x': unknown } }));
     t.clock.set('2025-01-14T15:00:00Z');

@@ -70,8 +70,8 @@ describe('kill off', () => {
     const store = await t.ctx.state();
     const unresolved: IdempotencyRecord = {
           client_order_id: 'kobe-20250114-AAPL-buy-ibsrsi-entry',
-          intent: { session_date: '2025-01-14', symbol: 'AAPL', side: 'buy', qty: 10, type: 'limit', time_in_force: 'ioc', limit_price: 100, stop_price: null, strategy: 'ibs_rsi', kind: 'entry' },
-          status: 'UNKNOWN', broker_order_id: null, reason: null, attempts: 1, created_at: '2025-01-14T14:50:00Z', updated_at: '2025-01-14T14:50:00Z', filled_qty: 0, filled_avg_price: null,
+          intent: { session_date: '2025-01-14', symbol: 'AAPL', side: 'buy', qty: 10, type: 'limit', time_in_force: 'ioc', limit_price: 100, stop_price: null, strategy: 'ibs_rsi', kind: 'entry', target_price: null },
+          status: 'UNKNOWN', broker_order_id: null, reason: null, attempts: 1, created_at: '2025-01-14T14:50:00Z', updated_at: '2025-01-14T14:50:00Z', filled_qty: 0, filled_avg_price: null, attempt: 1, broker_status: null, reserved_notional: 0, plan: null, fills: [], unknown_since: null,
     };
     await store.update(IdempotencyFile, (f) => ({ ...f, orders: { [unresolved.client_order_id]: unresolved } }));
     const err = await runKillOff(t.ctx, { yes: true, force: false }).catch((e) => e);

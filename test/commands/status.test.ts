@@ -18,7 +18,9 @@ afterEach(async () => {
 describe('kobe status', () => {
   it('one screen: mode, kill switch, positions, budgets, session', async () => {
     t = await simWorld();
+    // Accepted now, filled a moment later: status follows the order (its sync books the fill).
     await submitIntent(await t.ctx.submitDeps(), entry('AAPL', 10, 101));
+    t.clock.advance(1_000);
     fs.writeFileSync(t.ctx.paths.killSwitch, 'maintenance');
     const r = await runStatus(t.ctx);
     expect(r).toMatchObject({ mode: 'paper', broker: 'sim', trading_state: { state: 'HALTED', record: { reason: 'maintenance' } }, brain: { running: false, heartbeat_age_s: null } });

@@ -2,7 +2,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { IdempotencyFile } from '../../src/core/state/schemas.js';
+import { syncOrders } from '../../src/core/oms/sync.js';
+import { IdempotencyFile, PositionsFile } from '../../src/core/state/schemas.js';
 import type { TestContext } from '../helpers/context.js';
 import { ROOT } from '../helpers/cli.js';
 import { IN_WINDOW, simWorld } from '../helpers/sim.js';
@@ -34,8 +35,12 @@ describe('idempotent submit across processes', () => {
     const orders = await broker.listOrders({ status: 'all' });
     expect(orders).toHaveLength(1);
     expect(new Set(outs.map((o) => o.id).filter(Boolean))).toEqual(new Set([orders[0].id]));
+    // The async sim accepted it; once its fill is due, one sync books exactly one position.
+    t.clock.advance(1_000);
+    await syncOrders(await t.ctx.submitDeps());
     const rec = Object.values((await t.ctx.state()).read(IdempotencyFile).orders);
     expect(rec).toHaveLength(1);
-    expect(rec[0].status).toBe('FILLED');
+    expect(rec[0]).toMatchObject({ status: 'FILLED', filled_qty: 10 });
+    expect((await t.ctx.state()).read(PositionsFile).positions.map((p) => [p.symbol, p.qty])).toEqual([['AAPL', 10]]);
   }, 120_000);
 });

@@ -22,6 +22,8 @@ import type { TradingState } from '../../core/risk/trading-state.js';
 import { atomicWrite } from '../../core/state/atomic.js';
 import { LastReconcileFile, RiskVetoesFile } from '../../core/state/schemas.js';
 import { completedBars, newRun, withCompletedBars, type BrainEnv } from './env.js';
+import { ensureProtection } from '../../core/oms/protect.js';
+import { followOrderStream } from '../../core/oms/stream.js';
 import { dataRefresh, exitsTask, preflightTask, reconcileTask, tradeCycleTask, watchlistBuildTask, watchlistValidateTask } from './tasks.js';
 import { dailyReportTask, dataAuditTask, deepBacktestTask, logRotationTask, nightlyResearchTask, stateBackupTask } from './upkeep.js';
 
@@ -249,9 +251,23 @@ export async function createBrain(base: KobeContext, o: BrainOptions): Promise<B
   }
   await atomicWrite(paths.state(path.join('autonomous', 'brain.json')), `${JSON.stringify({ version: 1, pid: process.pid, mode: o.mode, started_at: new Date().toISOString(), clock_at_start: o.clock.now().toISOString(), health_url: server?.url ?? null }, null, 2)}\n`);
 
+  // Live brains follow fills as they happen (a resting stop filled overnight is booked at once);
+  // polling in every task covers the rest, so a stream that cannot start is a warning, not a stop.
+  let stream: Awaited<ReturnType<typeof followOrderStream>> = null;
+  const startStream = async () => {
+    if (o.mode !== 'live') return;
+    try {
+      const oms = await env.ctx.submitDeps();
+      stream = await followOrderStream(oms, { afterFills: async (r) => void (r.status !== 'UNKNOWN' && (await ensureProtection(oms))) });
+    } catch (err) {
+      env.events.emit('order_stream_unavailable', { error: errorText(err) }, 'warn');
+    }
+  };
+
   const brain: Brain = {
     env, loop, server, health, snapshot,
     async startup() {
+      await startStream();
       const rep: StartupReport = { reconcile: '', exits: '' };
       env.events.emit('brain_start', { pid: process.pid, mode: o.mode, at: o.clock.now().toISOString(), health_url: server?.url ?? null });
       try {
@@ -269,6 +285,7 @@ export async function createBrain(base: KobeContext, o: BrainOptions): Promise<B
     },
     run: () => loop.run(),
     async close() {
+      await stream?.close().catch(() => undefined);
       await server?.close();
       await env.alerts.flush(2_000);
     },

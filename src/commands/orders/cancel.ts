@@ -7,7 +7,6 @@ import type { Output } from '../../cli/output.js';
 import { BrokerRejection } from '../../core/broker/errors.js';
 import { CheckFailed, UsageError } from '../../core/errors.js';
 import { isTerminal, type Broker, type OrderReport } from '../../core/ports/broker.js';
-import { IdempotencyFile } from '../../core/state/schemas.js';
 
 export interface CancelOptions {
   id?: string;
@@ -75,14 +74,10 @@ export async function runCancel(ctx: KobeContext, opts: CancelOptions): Promise<
     ids = [o.id];
   }
   const { done, left } = await untilTerminal(broker, ids);
-  const store = await ctx.state();
-  await store.update(IdempotencyFile, (f) => {
-    for (const o of done) {
-      const r = f.orders[o.client_order_id];
-      if (r && o.status === 'canceled') Object.assign(r, { status: 'CANCELED', updated_at: ctx.clock.now().toISOString() });
-    }
-    return f;
-  });
+  // The OMS records what the broker says (a cancel that lost the race to a fill books the fill).
+  const { applyOrderUpdate } = await import('../../core/oms/apply.js');
+  const deps = await ctx.submitDeps();
+  for (const o of done) await applyOrderUpdate(deps, o, 'poll');
   for (const o of done) await (await ctx.audit()).append('order_canceled', { broker_order_id: o.id, client_order_id: o.client_order_id, symbol: o.symbol, status: o.status, by: ctx.user });
   (await ctx.events()).emit('orders_canceled', { count: done.length, not_terminal: left });
   const result = { canceled: done.map((o) => ({ id: o.id, client_order_id: o.client_order_id, symbol: o.symbol, status: o.status })), not_terminal: left };

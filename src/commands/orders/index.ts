@@ -41,6 +41,8 @@ export async function runOrders(ctx: KobeContext, opts: OrdersOptions): Promise<
   ctx.requireHome();
   const broker = await ctx.broker();
   const store = await ctx.state();
+  const { syncOrders } = await import('../../core/oms/sync.js');
+  await syncOrders(await ctx.submitDeps());
   if (opts.clientId) {
     const rec = store.read(IdempotencyFile).orders[opts.clientId];
     const o = await broker.getOrderByClientId(opts.clientId);
@@ -55,7 +57,7 @@ export async function runOrders(ctx: KobeContext, opts: OrdersOptions): Promise<
 export function renderOrders(out: Output, r: OrdersResult): void {
   const px = (x: number | null) => (x === null ? '-' : x.toFixed(2));
   if (r.broker_orders.length === 0) out.line('broker: no orders');
-  else void out.table(['submitted', 'id', 'client id', 'symbol', 'side', 'qty', 'type', 'limit', 'stop', 'filled', 'avg', 'status'], r.broker_orders.map((o) => [o.submitted_at ?? '-', o.id, o.client_order_id, o.symbol, o.side, o.qty, `${o.type}/${o.time_in_force}`, px(o.limit_price), px(o.stop_price), o.filled_qty, px(o.filled_avg_price), o.status]));
+  else void out.table(['submitted', 'id', 'client id', 'symbol', 'side', 'qty', 'type', 'limit', 'stop', 'filled', 'avg', 'status'], r.broker_orders.map((o) => [o.submitted_at ?? '-', o.id, o.client_order_id, o.symbol, o.side, o.qty ?? `$${o.notional ?? '?'}`, `${o.type}/${o.time_in_force}`, px(o.limit_price), px(o.stop_price), o.filled_qty, px(o.filled_avg_price), o.status]));
   if (r.store.length) {
     out.line('');
     void out.table(['created', 'client id', 'status', 'broker id', 'attempts', 'reason'], r.store.map((s) => [s.created_at, s.client_order_id, s.status, s.broker_order_id ?? '-', s.attempts, s.reason ?? '']));

@@ -2,6 +2,7 @@
 // an approval with interactive: true, and it writes one only after a person at a terminal typed
 // the phrase; test/unit/approvals/live-only-tty.test.ts keeps every other path from doing so.
 // The approval is bound to the config pin: any parameter change voids it.
+import { recordSha256 } from '../risk/live-gates.js';
 import type { AuditChain } from '../audit/chain.js';
 import { SafetyRefusal, errorText } from '../errors.js';
 import type { Approval } from '../state/schemas.js';
@@ -48,6 +49,7 @@ export async function grantLiveApproval(r: LiveApprovalRequest): Promise<Approva
     summary: `live trading approved under config pin ${r.pin}`, decided_at: at, decided_by: r.approver, reason: r.reason,
     interactive: true, pin: r.pin, payload: null,
   });
-  await r.audit.append('approval', { approval_id: approval.id, kind: 'live_trading', decision: 'approved', approver: r.approver, pin: r.pin, interactive: true, by: r.by });
+  // The block vouches for the exact record: a file written by hand has no block and is no gate.
+  await r.audit.append('approval', { approval_id: approval.id, kind: 'live_trading', decision: 'approved', approver: r.approver, pin: r.pin, interactive: true, by: r.by, record_sha256: recordSha256(approval) });
   return approval;
 }

@@ -282,6 +282,10 @@ export class AuditChain {
       if (!r.ok) throw new StateError(this.chainFile, 'last block', `${r.reason}; refusing to extend a damaged chain`, { hint: 'run `kobe verify-chain` to locate the damage' });
       prevHash = r.hash!;
       seq = this.nextSeq(r);
+      // An anchor one block behind (a writer died between its append and its anchor update) is
+      // moved up first: appending under it and dying again would leave it two behind (broken).
+      const head = readHead(this.headFile);
+      if (head && head.hash !== r.hash) await atomicWrite(this.headFile, `${JSON.stringify({ version: 1, seq: seq - 1, hash: r.hash })}\n`);
     } else if (readHead(this.headFile)) {
       throw new StateError(this.headFile, 'seq', 'the head anchors blocks but the chain has none; refusing to append', { hint: 'run `kobe verify-chain`' });
     }

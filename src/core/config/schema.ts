@@ -70,6 +70,11 @@ export const ConfigSchema = z.strictObject({
       starting_cash: z.number().positive().default(100_000),
       slippage_bps: z.number().min(0).default(5),
       partial_fills: z.boolean().default(false),
+      // An order goes live (accepted -> new) this long after the POST; nothing fills before.
+      fill_delay_ms: z.number().int().min(0).default(250),
+      spread_bps: z.number().min(0).default(2),
+      // Fault injection: orders for these symbols are accepted, then rejected when they go live.
+      reject_symbols: z.array(z.string().min(1)).default([]),
     })
     .default({}),
   data: z

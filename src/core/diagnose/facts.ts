@@ -20,7 +20,7 @@ export const RECENT_HOURS = 24;
 /** How much of logs/events.jsonl is read (the end of it). */
 const EVENTS_TAIL_BYTES = 4 * 1024 * 1024;
 
-type Value<D> = D extends StateFileDef<infer T> ? T : never;
+type Value<D> = D extends StateFileDef<infer T, infer _I> ? T : never;
 
 /** Everything the playbooks look at. */
 export interface DiagnoseFacts {
@@ -105,10 +105,10 @@ export async function gatherFacts(d: GatherDeps): Promise<DiagnoseFacts> {
   if (!config) notes.push('config/base.yaml could not be loaded: kill_switch defaults were used (see `kobe preflight`)');
   const ks = config?.kill_switch ?? ConfigSchema.shape.kill_switch.parse(undefined);
   const universe = config?.data.universe ?? 'data/universe/demo.csv';
-  const read = <T>(def: StateFileDef<T>): T | null => {
+  const read = <T, I>(def: StateFileDef<T, I>): T | null => {
     // A corrupt file is reported by store.check() below; here it is simply unknown.
     try {
-      return d.store.exists(def as StateFileDef<unknown>) ? d.store.read(def) : null;
+      return d.store.exists(def as unknown as StateFileDef<unknown>) ? d.store.read(def) : null;
     } catch {
       return null;
     }

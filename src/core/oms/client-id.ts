@@ -1,6 +1,7 @@
-// client_order_id is deterministic from (session date, symbol, side, strategy, intent kind): the
-// same intent always gets the same id, so a re-send can never become a second order (the broker
-// answers 422 for a reused id).
+// client_order_id is deterministic from (session date, symbol, side, strategy, intent kind) and the
+// attempt number: the same attempt always gets the same id, so a re-send can never become a second
+// order (the broker answers 422 for a reused id). A new attempt is made only after the previous one
+// is final with nothing filled (src/core/oms/attempts.ts).
 import { createHash } from 'node:crypto';
 
 /** What identifies an intent. */
@@ -14,12 +15,18 @@ export interface IntentKey {
 
 const MAX = 48;
 
-/** e.g. kobe-20250114-AAPL-buy-ibsrsi-entry (at most 48 characters). */
-export function clientOrderId(k: IntentKey): string {
+/** The id without its attempt suffix: e.g. kobe-20250114-AAPL-buy-ibsrsi-entry. */
+export function intentBase(k: IntentKey): string {
   const date = k.session_date.replace(/-/g, '');
   const strat = k.strategy.toLowerCase().replace(/[^a-z0-9]/g, '');
-  const id = `kobe-${date}-${k.symbol.toUpperCase()}-${k.side}-${strat}-${k.kind}`;
-  if (id.length <= MAX) return id;
-  const h = createHash('sha256').update(id).digest('hex').slice(0, 8);
-  return `${id.slice(0, MAX - 9)}-${h}`;
+  return `kobe-${date}-${k.symbol.toUpperCase()}-${k.side}-${strat}-${k.kind}`;
+}
+
+/** e.g. kobe-20250114-AAPL-buy-ibsrsi-entry-a1 (at most 48 characters). */
+export function clientOrderId(k: IntentKey, attempt = 1): string {
+  const suffix = `-a${attempt}`;
+  const base = intentBase(k);
+  if (base.length + suffix.length <= MAX) return `${base}${suffix}`;
+  const h = createHash('sha256').update(base).digest('hex').slice(0, 8);
+  return `${base.slice(0, MAX - 9 - suffix.length)}-${h}${suffix}`;
 }

@@ -1,26 +1,35 @@
 // The idempotency store (state/idempotency_store.json): every order intent by client_order_id.
-// PENDING is written (atomically, fsynced) before any request leaves, so a crash at any point
-// leaves a record that the next run resolves by asking the broker, never by sending blind.
-import type { OrderStatus, IdempotencyRecord, OrderIntentRecord } from '../state/schemas.js';
+// PENDING is written (atomically, fsynced) before any request leaves, with the budget it reserves,
+// so a crash at any point leaves a record that the next run resolves by asking the broker, never
+// by sending blind, and never with the caps lifted.
+import type { IdempotencyRecord, OrderIntentRecord } from '../state/schemas.js';
 import { IdempotencyFile } from '../state/schemas.js';
 import type { StateStore } from '../state/store.js';
+import { intentBase } from './client-id.js';
 
-/** Statuses that mean "the broker may have it and we do not know the outcome yet". */
-export const UNRESOLVED: ReadonlySet<OrderStatus> = new Set(['PENDING', 'UNKNOWN']);
+export { UNRESOLVED } from './status.js';
+
+/** What a new record carries besides the intent. */
+export interface IntentExtras {
+  attempt: number;
+  reserved_notional: number;
+  plan: IdempotencyRecord['plan'];
+}
 
 /** Record the intent as PENDING unless it exists; returns the record and whether it was created. */
-export async function beginIntent(store: StateStore, cid: string, intent: OrderIntentRecord, now: Date): Promise<{ record: IdempotencyRecord; created: boolean }> {
+export async function beginIntent(store: StateStore, cid: string, intent: OrderIntentRecord, now: Date, x: IntentExtras = { attempt: 1, reserved_notional: 0, plan: null }): Promise<{ record: IdempotencyRecord; created: boolean }> {
   let out: { record: IdempotencyRecord; created: boolean } | undefined;
   await store.update(IdempotencyFile, (f) => {
     const existing = f.orders[cid];
     if (existing) {
-      existing.attempts += 1;
-      existing.updated_at = now.toISOString();
       out = { record: existing, created: false };
       return f;
     }
     const at = now.toISOString();
-    const record: IdempotencyRecord = { client_order_id: cid, intent, status: 'PENDING', broker_order_id: null, reason: null, attempts: 1, created_at: at, updated_at: at, filled_qty: 0, filled_avg_price: null };
+    const record: IdempotencyRecord = {
+      client_order_id: cid, intent, status: 'PENDING', broker_order_id: null, reason: null, attempts: 1, created_at: at, updated_at: at, filled_qty: 0, filled_avg_price: null,
+      attempt: x.attempt, broker_status: null, reserved_notional: x.reserved_notional, plan: x.plan, fills: [], unknown_since: null,
+    };
     f.orders[cid] = record;
     out = { record, created: true };
     return f;
@@ -28,24 +37,24 @@ export async function beginIntent(store: StateStore, cid: string, intent: OrderI
   return out!;
 }
 
-const ACCEPTED: ReadonlySet<OrderStatus> = new Set(['SUBMITTED', 'FILLED', 'PARTIALLY_FILLED']);
-
-/**
- * Update a record's status and broker facts. `accepted` is true for exactly one caller: the one
- * that moved the record from unresolved to accepted (under the store's lock), so budgets are
- * charged once even when two processes resolve the same intent.
- */
-export async function markIntent(store: StateStore, cid: string, patch: Partial<Pick<IdempotencyRecord, 'status' | 'broker_order_id' | 'reason' | 'filled_qty' | 'filled_avg_price'>>, now: Date): Promise<{ record: IdempotencyRecord; accepted: boolean }> {
-  let out: { record: IdempotencyRecord; accepted: boolean } | undefined;
+/** Update a record's status facts (REJECTED before the broker took it, UNKNOWN after a lost answer). */
+export async function markIntent(store: StateStore, cid: string, patch: Partial<Pick<IdempotencyRecord, 'status' | 'broker_order_id' | 'reason' | 'unknown_since'>>, now: Date): Promise<IdempotencyRecord> {
+  let out: IdempotencyRecord | undefined;
   await store.update(IdempotencyFile, (f) => {
     const r = f.orders[cid];
     if (!r) throw new Error(`no idempotency record for ${cid}`);
-    const was = r.status;
     Object.assign(r, patch, { updated_at: now.toISOString() });
-    out = { record: r, accepted: UNRESOLVED.has(was) && ACCEPTED.has(r.status) };
+    out = r;
     return f;
   });
   return out!;
+}
+
+/** Every attempt of one intent (same session, symbol, side, strategy and kind), oldest first. */
+export function attemptsOf(orders: Record<string, IdempotencyRecord>, base: string): IdempotencyRecord[] {
+  return Object.values(orders)
+    .filter((r) => r.intent.kind !== 'adopted' && intentBase(r.intent) === base)
+    .sort((a, b) => a.attempt - b.attempt);
 }
 
 /** Records sorted newest first. */

@@ -1,49 +1,45 @@
-// The single submit path (SPEC section 5): intent -> trading state -> live gates -> risk gate ->
-// idempotency store (PENDING persisted first) -> broker. It is the only holder of a SubmitPermit.
-// Outcomes: accepted -> SUBMITTED (or FILLED); refused -> REJECTED with the reason; timeout or
-// network error -> UNKNOWN, resolved at once by looking the client id up. A reused id (422) means
-// the order exists: it is looked up, never sent again under a new id.
+// The single submit path (SPEC section 5): intent -> trading state -> live gates -> (per-intent
+// lock) -> trading state again -> risk gate -> idempotency store (PENDING and the budget it
+// reserves, one atomic write) -> broker -> the apply function. It is the only holder of a
+// SubmitPermit. Refused -> REJECTED; timeout or network error -> UNKNOWN, looked up by client id
+// and left UNKNOWN on a miss (the order may still be live). A reused id (422) means the order
+// exists: it is looked up, never sent again under a new id. A new attempt (`-a2`) goes only after
+// the previous one is final with nothing filled; entries get one attempt per session.
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuplicateClientOrderId, BrokerRejection } from '../broker/errors.js';
 import { withLock } from '../state/lock.js';
 import type { KobeConfig } from '../config/schema.js';
 import { ConnectivityError, KobeError, SafetyRefusal, TransientBrokerError, errorText } from '../errors.js';
-import type { EventLog } from '../log/logger.js';
-import { etMinutes } from '../market/time.js';
-import type { Clock } from '../ports/clock.js';
-import type { Broker, OrderReport, OrderRequest, SubmitPermit } from '../ports/broker.js';
+import { etDate, etMinutes } from '../market/time.js';
+import type { OrderReport, OrderRequest, SubmitPermit } from '../ports/broker.js';
 import { riskGate, type VetoReason } from '../risk/gate.js';
 import { paperHostProblem, type LiveGate } from '../risk/live-gates.js';
 import type { TradingState } from '../risk/trading-state.js';
-import { DailyBudgetFile, IdempotencyFile, RiskVetoesFile, WeeklyBudgetFile, type OrderIntentRecord, type OrderStatus } from '../state/schemas.js';
+import { IdempotencyFile, RiskVetoesFile, type IdempotencyRecord, type OrderIntentRecord, type OrderStatus } from '../state/schemas.js';
 import type { StateStore } from '../state/store.js';
-import { beginIntent, markIntent, UNRESOLVED } from './idempotency.js';
-import { clientOrderId } from './client-id.js';
+import { applyOrderUpdate, type OmsDeps } from './apply.js';
+import { dailyUsage, writeBudgetSnapshots } from './budgets.js';
+import { attemptsOf, beginIntent, markIntent } from './idempotency.js';
+import { clientOrderId, intentBase } from './client-id.js';
+import { FINAL, OPEN, UNRESOLVED } from './status.js';
 
 /** An order the strategy or an operator wants; the submit path decides whether it leaves. */
-export interface OrderIntent extends OrderIntentRecord {
-  /** Bracket exits sent with an entry. */
-  take_profit?: number | null;
-  stop_loss?: number | null;
-}
+export type OrderIntent = Omit<OrderIntentRecord, 'target_price'> & {
+  target_price?: number | null;
+  /** Entries: the exit plan the position gets when it fills. */
+  plan?: IdempotencyRecord['plan'];
+};
 
 /** Everything the submit path needs, from the context. */
-export interface SubmitDeps {
-  broker: Broker;
-  store: StateStore;
+export interface SubmitDeps extends OmsDeps {
   config: KobeConfig;
-  clock: Clock;
-  audit: { append(type: string, data: Record<string, unknown>): Promise<unknown> };
-  events: EventLog;
-  /** Read fresh on every call: the kill switch is checked per order. */
+  /** Read fresh on every call: the kill switch is checked per order, and again after every wait. */
   tradingState: () => TradingState;
   /** Missing live gates for this run (empty = all present). */
   missingLiveGates: () => Promise<LiveGate[]>;
   /** Paper mode only: allow entries outside the trading windows. */
   ignoreWindow?: boolean;
-  /** Directory of the per-intent locks (state/locks). */
-  locksDir: string;
   /** close-all: while HALTED, still let sells that shrink a position through (as REDUCING). */
   allowClosingWhileHalted?: boolean;
 }
@@ -53,23 +49,19 @@ export interface SubmitOutcome {
   client_order_id: string;
   status: OrderStatus | 'VETOED' | 'REFUSED';
   broker_order_id: string | null;
-  /** True when an earlier attempt's order was found instead of sending. */
+  /** True when an earlier attempt's record was reported instead of sending. */
   reused: boolean;
   reason: string | null;
   veto?: VetoReason;
   order?: OrderReport;
+  attempt?: number;
+  filled_qty?: number;
 }
 
 const PERMIT = Object.freeze({}) as SubmitPermit;
 
-function statusOf(o: OrderReport): OrderStatus {
-  if (o.status === 'filled') return 'FILLED';
-  if (o.status === 'partially_filled') return 'PARTIALLY_FILLED';
-  if (o.status === 'canceled') return 'CANCELED';
-  if (o.status === 'expired' || o.status === 'done_for_day') return 'EXPIRED';
-  if (o.status === 'rejected') return 'REJECTED';
-  return 'SUBMITTED';
-}
+/** Protective stops reduce risk: a halt never keeps one from resting (SPEC section 4). */
+const REDUCING_KINDS = new Set(['protect']);
 
 async function countVeto(store: StateStore, veto: string, day: string): Promise<void> {
   await store.update(RiskVetoesFile, (f) => {
@@ -80,23 +72,21 @@ async function countVeto(store: StateStore, veto: string, day: string): Promise<
   });
 }
 
-function weekStart(day: string): string {
-  const d = new Date(`${day}T12:00:00Z`);
-  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
-  return d.toISOString().slice(0, 10);
+/** The trading state this intent is judged under (close-all and protective stops act as REDUCING under a halt). */
+function effectiveState(d: SubmitDeps, intent: OrderIntent): TradingState {
+  const read = d.tradingState();
+  const reduces = intent.side === 'sell' && (d.allowClosingWhileHalted || REDUCING_KINDS.has(intent.kind));
+  return read.state === 'HALTED' && reduces ? { ...read, state: 'REDUCING' as const } : read;
 }
 
-async function chargeBudgets(store: StateStore, day: string, notional: number): Promise<void> {
-  await store.update(DailyBudgetFile, (b) => (b.date === day ? { ...b, notional_used: b.notional_used + notional, entries: b.entries + 1 } : { version: 1 as const, date: day, notional_used: notional, entries: 1 }));
-  const ws = weekStart(day);
-  await store.update(WeeklyBudgetFile, (w) => {
-    const base = w.week_start === ws ? w : { version: 1 as const, week_start: ws, new_exposure: 0, entries_by_day: {} };
-    return { ...base, new_exposure: base.new_exposure + notional, entries_by_day: { ...base.entries_by_day, [day]: (base.entries_by_day[day] ?? 0) + 1 } };
-  });
+async function refuseHalted(d: SubmitDeps, intent: OrderIntent, cid: string, state: TradingState): Promise<SubmitOutcome> {
+  await countVeto(d.store, 'trading_state', intent.session_date);
+  d.events.emit('order_refused', { client_order_id: cid, symbol: intent.symbol, reason: 'kill switch: HALTED', kill_reason: state.record?.reason }, 'warn');
+  return { client_order_id: cid, broker_order_id: null, reused: false, status: 'REFUSED', reason: `kill switch on (HALTED): ${state.record?.reason ?? ''}`.trim(), veto: 'trading_state' };
 }
 
-/** Look an order up by client id; a failing lookup leaves the outcome UNKNOWN. */
-async function resolveByClientId(d: SubmitDeps, cid: string): Promise<OrderReport | null | 'unknown'> {
+/** Look an order up by client id; a failing lookup is 'unknown'. */
+export async function lookupByClientId(d: OmsDeps, cid: string): Promise<OrderReport | null | 'unknown'> {
   try {
     return await d.broker.getOrderByClientId(cid);
   } catch {
@@ -104,120 +94,161 @@ async function resolveByClientId(d: SubmitDeps, cid: string): Promise<OrderRepor
   }
 }
 
+function outcomeOf(r: IdempotencyRecord, reused: boolean, order?: OrderReport): SubmitOutcome {
+  return { client_order_id: r.client_order_id, status: r.status, broker_order_id: r.broker_order_id, reused, reason: r.reason, attempt: r.attempt, filled_qty: r.filled_qty, ...(order ? { order } : {}) };
+}
+
+/** Resolve an unresolved record by asking the broker; a miss keeps it UNKNOWN with its age. */
+export async function resolveUnresolved(d: OmsDeps, r: IdempotencyRecord, why: string): Promise<IdempotencyRecord> {
+  const found = await lookupByClientId(d, r.client_order_id);
+  if (found && found !== 'unknown') {
+    await applyOrderUpdate(d, found, 'poll');
+  } else {
+    const now = d.clock.now();
+    await markIntent(d.store, r.client_order_id, { status: 'UNKNOWN', unknown_since: r.unknown_since ?? now.toISOString(), reason: found === 'unknown' ? `${why}; the broker could not be asked` : `${why}; not found by client id yet (it may still arrive): never re-sent, never assumed rejected` }, now);
+  }
+  return d.store.read(IdempotencyFile).orders[r.client_order_id];
+}
+
 /** Send one intent through every gate; the only code that may call Broker.submitOrder. */
 export async function submitIntent(d: SubmitDeps, intent: OrderIntent): Promise<SubmitOutcome> {
-  const cid = clientOrderId(intent);
-  const now = d.clock.now();
-  const base = { client_order_id: cid, broker_order_id: null, reused: false, reason: null };
-  const read = d.tradingState();
-  // Closing everything reduces exposure, so close-all may act under a halt, but only as REDUCING.
-  const state = read.state === 'HALTED' && d.allowClosingWhileHalted && intent.side === 'sell' ? { ...read, state: 'REDUCING' as const } : read;
-  if (state.state === 'HALTED') {
-    await countVeto(d.store, 'trading_state', intent.session_date);
-    d.events.emit('order_refused', { client_order_id: cid, symbol: intent.symbol, reason: 'kill switch: HALTED', kill_reason: state.record?.reason }, 'warn');
-    return { ...base, status: 'REFUSED', reason: `kill switch on (HALTED): ${state.record?.reason ?? ''}`.trim(), veto: 'trading_state' };
-  }
+  const base = intentBase(intent);
+  const state = effectiveState(d, intent);
+  if (state.state === 'HALTED') return refuseHalted(d, intent, clientOrderId(intent), state);
   const hostProblem = paperHostProblem(d.config, d.broker.host);
   if (d.config.trading.mode === 'live' || hostProblem) {
     const missing = d.config.trading.mode === 'live' ? await d.missingLiveGates() : [];
     if (missing.length || hostProblem) {
       const why = hostProblem ?? `live gates missing: ${missing.join(', ')}`;
+      const cid = clientOrderId(intent);
       d.events.emit('live_trading_attempted', { client_order_id: cid, symbol: intent.symbol, missing_gates: missing, host_problem: hostProblem }, 'error');
       await d.audit.append('live_trading_attempted', { client_order_id: cid, symbol: intent.symbol, missing_gates: missing, host_problem: hostProblem });
       throw new SafetyRefusal(`refused: ${why}`, { hint: 'live trading needs every gate (see RUNBOOK.md, live trading); nothing was sent', details: { missing_gates: missing } });
     }
   }
-
-  // One attempt per client id at a time, across processes: a second caller waits and then sees
-  // the first one's outcome instead of racing it through the gate.
+  // One attempt of an intent at a time, across processes: a second caller waits and then sees the
+  // first one's record instead of racing it through the gate.
   fs.mkdirSync(d.locksDir, { recursive: true });
-  return withLock(path.join(d.locksDir, cid), () => submitLocked(d, intent, cid, state), { timeoutMs: d.config.broker.timeout_ms * 3 + 5_000 });
+  return withLock(path.join(d.locksDir, base), () => submitLocked(d, intent, base), { timeoutMs: d.config.broker.timeout_ms * 3 + 5_000 });
 }
 
-async function submitLocked(d: SubmitDeps, intent: OrderIntent, cid: string, state: TradingState): Promise<SubmitOutcome> {
-  const now = d.clock.now();
-  const base = { client_order_id: cid, broker_order_id: null, reused: false, reason: null };
-  // An intent seen before is never gated or sent again as new: report it, or resolve it first.
-  const prior = d.store.read(IdempotencyFile).orders[cid];
-  if (prior && !UNRESOLVED.has(prior.status)) return { ...base, status: prior.status, broker_order_id: prior.broker_order_id, reused: true, reason: prior.reason };
+async function submitLocked(d: SubmitDeps, intent: OrderIntent, base: string): Promise<SubmitOutcome> {
+  // The switch may have been touched while this call waited for the lock.
+  const state = effectiveState(d, intent);
+  const prior = attemptsOf(d.store.read(IdempotencyFile).orders, base).at(-1);
+  let attempt = 1;
   if (prior) {
-    const found = await resolveByClientId(d, cid);
-    if (found === 'unknown') return { ...base, status: 'UNKNOWN', reason: 'the broker could not be asked about the earlier attempt; nothing was sent' };
-    if (found) return settle(d, cid, found, true, intent.kind === 'entry', 0, intent);
+    const last = UNRESOLVED.has(prior.status) ? await resolveUnresolved(d, prior, 'an earlier attempt had no known outcome') : prior;
+    if (!FINAL.has(last.status) || OPEN.has(last.status) || intent.kind === 'entry') return outcomeOf(last, true);
+    const retriable = intent.kind === 'protect' || last.filled_qty === 0;
+    if (!retriable) return outcomeOf(last, true);
+    attempt = last.attempt + 1;
   }
+  const cid = clientOrderId(intent, attempt);
+  if (state.state === 'HALTED') return refuseHalted(d, intent, cid, state);
 
   const [account, positions, open] = await Promise.all([d.broker.account(), d.broker.positions(), d.broker.listOrders({ status: 'open', limit: 500 })]);
   const held = positions.find((p) => p.symbol === intent.symbol)?.qty ?? 0;
   const entry = intent.kind === 'entry' || (intent.side === 'buy' && held >= 0);
-  const daily = d.store.read(DailyBudgetFile);
-  const sameDay = daily.date === intent.session_date;
+  const usage = dailyUsage(d.store.read(IdempotencyFile).orders, intent.session_date);
   const price = intent.limit_price ?? intent.stop_price ?? positions.find((p) => p.symbol === intent.symbol)?.current_price ?? NaN;
   const verdict = riskGate(d.config, {
     side: intent.side, qty: intent.qty, price, symbol: intent.symbol, entry, equity: account.equity,
     positions: Object.fromEntries(positions.map((p) => [p.symbol, { qty: p.qty, market_value: p.market_value ?? p.qty * p.avg_entry_price }])),
-    openBuySymbols: new Set(open.filter((o) => o.side === 'buy' && o.client_order_id !== cid).map((o) => o.symbol)),
-    dailyNotionalUsed: sameDay ? daily.notional_used : 0, entriesToday: sameDay ? daily.entries : 0,
-    etMinutes: etMinutes(now), tradingState: state.state, ignoreWindow: d.ignoreWindow,
+    openBuySymbols: new Set(open.filter((o) => o.side === 'buy').map((o) => o.symbol)),
+    dailyNotionalUsed: usage.notional, entriesToday: usage.entries,
+    etMinutes: etMinutes(d.clock.now()), tradingState: state.state, ignoreWindow: d.ignoreWindow,
   });
   if (!verdict.ok) {
     await countVeto(d.store, verdict.veto, intent.session_date);
     d.events.emit('risk_veto', { client_order_id: cid, symbol: intent.symbol, veto: verdict.veto, detail: verdict.detail }, 'warn');
     await d.audit.append('risk_veto', { client_order_id: cid, symbol: intent.symbol, side: intent.side, qty: intent.qty, veto: verdict.veto, detail: verdict.detail });
-    return { ...base, status: 'VETOED', reason: verdict.detail, veto: verdict.veto };
+    return { client_order_id: cid, broker_order_id: null, reused: false, status: 'VETOED', reason: verdict.detail, veto: verdict.veto };
   }
 
-  const { take_profit, stop_loss, ...record } = intent;
-  const { record: rec, created } = await beginIntent(d.store, cid, record, now);
-  if (!created && !UNRESOLVED.has(rec.status)) {
-    return { ...base, status: rec.status, broker_order_id: rec.broker_order_id, reused: true, reason: rec.reason };
-  }
-  if (!created) {
-    // Another process wrote PENDING meanwhile: its order may have reached the broker.
-    const found = await resolveByClientId(d, cid);
-    if (found === 'unknown') return { ...base, status: 'UNKNOWN', reason: 'the broker could not be asked about the earlier attempt; nothing was sent' };
-    if (found) return settle(d, cid, found, true, entry, verdict.notional, intent);
+  const { plan, ...fields } = intent;
+  const record: OrderIntentRecord = { ...fields, target_price: intent.target_price ?? null };
+  const { record: rec, created } = await beginIntent(d.store, cid, record, d.clock.now(), { attempt, reserved_notional: entry ? verdict.notional : 0, plan: plan ?? null });
+  if (!created) return outcomeOf(rec, true);
+  if (entry) await writeBudgetSnapshots(d.store, intent.session_date);
+  // Last look at the switch before the request leaves.
+  if (effectiveState(d, intent).state === 'HALTED') {
+    await markIntent(d.store, cid, { status: 'REJECTED', reason: 'kill switch turned on before sending: nothing was sent' }, d.clock.now());
+    if (entry) await writeBudgetSnapshots(d.store, intent.session_date);
+    return refuseHalted(d, intent, cid, d.tradingState());
   }
   const req: OrderRequest = {
     client_order_id: cid, symbol: intent.symbol, side: intent.side, qty: intent.qty, type: intent.type, time_in_force: intent.time_in_force,
     limit_price: intent.limit_price, stop_price: intent.stop_price,
-    ...(take_profit || stop_loss ? { order_class: 'bracket' as const, take_profit: take_profit ? { limit_price: take_profit } : null, stop_loss: stop_loss ? { stop_price: stop_loss } : null } : {}),
+    ...(intent.kind === 'protect' && intent.target_price ? { order_class: 'oco' as const, type: 'limit' as const, limit_price: intent.target_price, stop_price: null, take_profit: { limit_price: intent.target_price }, stop_loss: { stop_price: intent.stop_price! } } : {}),
   };
   let order: OrderReport;
   try {
     order = await d.broker.submitOrder(req, PERMIT);
   } catch (err) {
-    if (err instanceof DuplicateClientOrderId) {
-      const found = await resolveByClientId(d, cid);
-      if (found && found !== 'unknown') return settle(d, cid, found, true, entry, verdict.notional, intent);
-      await markIntent(d.store, cid, { status: 'UNKNOWN', reason: 'broker says the id exists but the order could not be read' }, d.clock.now());
-      return { ...base, status: 'UNKNOWN', reason: 'duplicate client id, order not readable yet' };
-    }
-    if (err instanceof BrokerRejection) {
-      await markIntent(d.store, cid, { status: 'REJECTED', reason: err.message }, d.clock.now());
-      d.events.emit('order_rejected', { client_order_id: cid, symbol: intent.symbol, reason: err.message, status: err.status }, 'warn');
-      await d.audit.append('order_rejected', { client_order_id: cid, symbol: intent.symbol, side: intent.side, qty: intent.qty, reason: err.message });
-      return { ...base, status: 'REJECTED', reason: err.message };
-    }
-    if (err instanceof ConnectivityError || err instanceof TransientBrokerError || !(err instanceof KobeError)) {
-      await markIntent(d.store, cid, { status: 'UNKNOWN', reason: errorText(err) }, d.clock.now());
-      d.events.emit('order_unknown', { client_order_id: cid, symbol: intent.symbol, error: errorText(err) }, 'error');
-      const found = await resolveByClientId(d, cid);
-      if (found && found !== 'unknown') return settle(d, cid, found, true, entry, verdict.notional, intent);
-      return { ...base, status: 'UNKNOWN', reason: `outcome unknown (${errorText(err)}); it will be resolved by client id, never re-sent under a new id` };
-    }
-    throw err;
+    return failedSend(d, intent, cid, err, entry);
   }
-  return settle(d, cid, order, false, entry, verdict.notional, intent);
+  const fieldsOut = { client_order_id: cid, broker_order_id: order.id, symbol: intent.symbol, side: intent.side, qty: intent.qty, type: req.type, strategy: intent.strategy, kind: intent.kind, attempt, broker_status: order.status };
+  d.events.emit('order_submitted', fieldsOut);
+  await d.audit.append('order_submitted', fieldsOut);
+  await applyOrderUpdate(d, order, 'submit');
+  return outcomeOf(d.store.read(IdempotencyFile).orders[cid], false, order);
 }
 
-async function settle(d: SubmitDeps, cid: string, order: OrderReport, reused: boolean, entry: boolean, notional: number, intent: OrderIntent): Promise<SubmitOutcome> {
-  const status = statusOf(order);
-  const { accepted } = await markIntent(d.store, cid, { status, broker_order_id: order.id, filled_qty: order.filled_qty, filled_avg_price: order.filled_avg_price, reason: null }, d.clock.now());
-  // The gate's notional when this call sent the order; a resolved earlier attempt charges at its fill.
-  if (entry && accepted) await chargeBudgets(d.store, intent.session_date, notional > 0 ? notional : order.qty * (order.filled_avg_price ?? intent.limit_price ?? 0));
-  const fields = { client_order_id: cid, broker_order_id: order.id, symbol: intent.symbol, side: intent.side, qty: intent.qty, status, filled_qty: order.filled_qty, filled_avg_price: order.filled_avg_price, strategy: intent.strategy, kind: intent.kind, reused };
-  d.events.emit('order_submitted', fields);
-  await d.audit.append('order_submitted', fields);
-  if (status === 'FILLED') d.events.emit('order_filled', fields);
-  return { client_order_id: cid, status, broker_order_id: order.id, reused, reason: null, order };
+async function failedSend(d: SubmitDeps, intent: OrderIntent, cid: string, err: unknown, entry: boolean): Promise<SubmitOutcome> {
+  const now = () => d.clock.now();
+  if (err instanceof DuplicateClientOrderId) {
+    const r = await resolveUnresolved(d, d.store.read(IdempotencyFile).orders[cid], 'the broker says this client id exists');
+    return outcomeOf(r, true);
+  }
+  if (err instanceof BrokerRejection) {
+    const r = await markIntent(d.store, cid, { status: 'REJECTED', reason: err.message }, now());
+    if (entry) await writeBudgetSnapshots(d.store, intent.session_date);
+    d.events.emit('order_rejected', { client_order_id: cid, symbol: intent.symbol, reason: err.message, status: err.status }, 'warn');
+    await d.audit.append('order_rejected', { client_order_id: cid, symbol: intent.symbol, side: intent.side, qty: intent.qty, reason: err.message });
+    return outcomeOf(r, false);
+  }
+  if (err instanceof ConnectivityError || err instanceof TransientBrokerError || !(err instanceof KobeError)) {
+    const r0 = await markIntent(d.store, cid, { status: 'UNKNOWN', reason: errorText(err), unknown_since: now().toISOString() }, now());
+    d.events.emit('order_unknown', { client_order_id: cid, symbol: intent.symbol, error: errorText(err) }, 'error');
+    await d.audit.append('order_unknown', { client_order_id: cid, symbol: intent.symbol, side: intent.side, qty: intent.qty, error: errorText(err) });
+    const r = await resolveUnresolved(d, r0, `outcome unknown (${errorText(err)})`);
+    return outcomeOf(r, false);
+  }
+  throw err;
+}
+
+/** The session date an intent placed now belongs to. */
+export function sessionOf(d: Pick<OmsDeps, 'clock'>): string {
+  return etDate(d.clock.now());
+}
+
+/**
+ * Resize a resting protective order with the broker's replace (no moment without a stop): the new
+ * order's record (next attempt) is written PENDING before the request, like any submit.
+ */
+export async function replaceProtective(d: SubmitDeps, old: IdempotencyRecord, qty: number): Promise<{ ok: boolean; client_order_id: string | null; detail: string }> {
+  const base = intentBase(old.intent);
+  fs.mkdirSync(d.locksDir, { recursive: true });
+  return withLock(path.join(d.locksDir, base), async () => {
+    const last = attemptsOf(d.store.read(IdempotencyFile).orders, base).at(-1)!;
+    const cid = clientOrderId(old.intent, last.attempt + 1);
+    const intent: OrderIntentRecord = { ...old.intent, qty };
+    await beginIntent(d.store, cid, intent, d.clock.now(), { attempt: last.attempt + 1, reserved_notional: 0, plan: null });
+    try {
+      const order = await d.broker.replaceOrder(old.broker_order_id!, { qty, client_order_id: cid }, PERMIT);
+      await d.audit.append('order_replaced', { client_order_id: cid, replaces: old.client_order_id, symbol: intent.symbol, qty });
+      await applyOrderUpdate(d, order, 'submit');
+      const prev = await lookupByClientId(d, old.client_order_id);
+      if (prev && prev !== 'unknown') await applyOrderUpdate(d, prev, 'poll');
+      return { ok: true, client_order_id: cid, detail: `${old.intent.qty} -> ${qty} (replaces ${old.client_order_id})` };
+    } catch (err) {
+      if (err instanceof BrokerRejection) {
+        await markIntent(d.store, cid, { status: 'REJECTED', reason: err.message }, d.clock.now());
+        return { ok: false, client_order_id: cid, detail: `replace refused: ${err.message}` };
+      }
+      await markIntent(d.store, cid, { status: 'UNKNOWN', reason: errorText(err), unknown_since: d.clock.now().toISOString() }, d.clock.now());
+      return { ok: false, client_order_id: cid, detail: `replace outcome unknown: ${errorText(err)}` };
+    }
+  }, { timeoutMs: d.config.broker.timeout_ms * 3 + 5_000 });
 }

@@ -3,7 +3,7 @@
 // convert the vendor's numeric strings in their `map` and treat junk as a broker error, never 0.
 
 export type Side = 'buy' | 'sell';
-export type OrderType = 'market' | 'limit' | 'stop' | 'stop_limit';
+export type OrderType = 'market' | 'limit' | 'stop' | 'stop_limit' | 'trailing_stop';
 export type TimeInForce = 'day' | 'gtc' | 'ioc' | 'fok' | 'opg' | 'cls';
 
 /** Alpaca's order statuses; the sim broker uses the same words. */
@@ -30,9 +30,20 @@ export interface OrderRequest {
   time_in_force: TimeInForce;
   limit_price?: number | null;
   stop_price?: number | null;
+  /** 'oco': a sell limit (take_profit) and a sell stop (stop_loss) where one fill cancels the other. */
   order_class?: 'simple' | 'bracket' | 'oto' | 'oco';
   take_profit?: { limit_price: number } | null;
   stop_loss?: { stop_price: number } | null;
+}
+
+/** What a replace may change (Alpaca's PATCH /v2/orders/{id}); the old order ends as `replaced`. */
+export interface ReplaceRequest {
+  qty?: number;
+  limit_price?: number;
+  stop_price?: number;
+  time_in_force?: TimeInForce;
+  /** The new order's client id (a replace makes a new order). */
+  client_order_id?: string;
 }
 
 /** An order as the broker reports it. */
@@ -43,17 +54,24 @@ export interface OrderReport {
   side: Side;
   type: OrderType;
   time_in_force: TimeInForce;
-  qty: number;
+  /** Null for a notional (dollar amount) order. */
+  qty: number | null;
+  notional: number | null;
   filled_qty: number;
   filled_avg_price: number | null;
   limit_price: number | null;
   stop_price: number | null;
+  trail_price: number | null;
+  trail_percent: number | null;
   status: BrokerOrderStatus;
   order_class: string;
   submitted_at: string | null;
   filled_at: string | null;
   canceled_at: string | null;
   updated_at: string | null;
+  /** Set on an order that replaced another, and on the one it replaced. */
+  replaces: string | null;
+  replaced_by: string | null;
   legs: OrderReport[];
 }
 
@@ -101,8 +119,26 @@ export interface CalendarDay {
 export interface ListOrdersQuery {
   status: 'open' | 'closed' | 'all';
   limit?: number;
+  /** Orders submitted strictly after / before these instants (UTC ISO); pages with `until`. */
   after?: string;
+  until?: string;
+  direction?: 'asc' | 'desc';
   symbols?: string[];
+}
+
+/** One event of the broker's order stream (Alpaca's `trade_updates`). */
+export interface OrderUpdateEvent {
+  /** new, fill, partial_fill, canceled, expired, rejected, replaced, pending_cancel, ... */
+  event: string;
+  order: OrderReport;
+  /** The broker's execution id for fills, when it sends one. */
+  execution_id: string | null;
+  at: string | null;
+}
+
+/** A running subscription to the order stream. */
+export interface OrderStream {
+  close(): Promise<void>;
 }
 
 /**
@@ -126,6 +162,10 @@ export interface Broker {
   getOrderByClientId(clientOrderId: string): Promise<OrderReport | null>;
   listOrders(q: ListOrdersQuery): Promise<OrderReport[]>;
   cancelOrder(id: string): Promise<void>;
+  /** Replace an open order (qty/prices); only the submit path holds a permit. */
+  replaceOrder(id: string, req: ReplaceRequest, permit: SubmitPermit): Promise<OrderReport>;
+  /** Follow order updates as they happen (Alpaca's trade_updates); absent where polling is the only way. */
+  streamOrderUpdates?(onEvent: (e: OrderUpdateEvent) => void, onState?: (state: 'connected' | 'disconnected', detail?: string) => void): Promise<OrderStream>;
   /** Ask the broker to cancel every open order; returns the orders it acted on. */
   cancelAllOrders(): Promise<OrderReport[]>;
   clock(): Promise<ClockReport>;

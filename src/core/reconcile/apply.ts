@@ -5,7 +5,11 @@ import type { StrategyParams } from '../config/schema.js';
 import type { BarStore } from '../data/store.js';
 import type { EventLog } from '../log/logger.js';
 import { etDate } from '../market/time.js';
-import { markIntent } from '../oms/idempotency.js';
+import type { OmsDeps } from '../oms/apply.js';
+import type { ProtectOutcome } from '../oms/protect.js';
+import { statusOf } from '../oms/status.js';
+import { resolveUnresolved } from '../oms/submit.js';
+import { syncOrders } from '../oms/sync.js';
 import type { Broker, OrderReport } from '../ports/broker.js';
 import type { Clock } from '../ports/clock.js';
 import { atomicWrite } from '../state/atomic.js';
@@ -24,6 +28,10 @@ export interface ReconcileDeps {
   audit: { append(type: string, data: Record<string, unknown>): Promise<unknown> };
   events: EventLog;
   reportsDir: string;
+  /** The OMS: every run first follows unfinished orders (the broker's fills book the ledger). */
+  oms: OmsDeps;
+  /** --fix: place missing protective stops through the submit path. */
+  protect?: () => Promise<ProtectOutcome[]>;
 }
 
 /** One fix that was applied. */
@@ -47,10 +55,7 @@ export interface ReconcileReport {
   report_file: string;
 }
 
-function orderStatus(o: OrderReport): OrderStatus {
-  const m: Record<string, OrderStatus> = { filled: 'FILLED', partially_filled: 'PARTIALLY_FILLED', canceled: 'CANCELED', expired: 'EXPIRED', done_for_day: 'EXPIRED', rejected: 'REJECTED' };
-  return m[o.status] ?? 'SUBMITTED';
-}
+const orderStatus = (o: OrderReport): OrderStatus => statusOf(o);
 
 async function snapshot(d: ReconcileDeps): Promise<Discrepancy[]> {
   const [positions, open] = await Promise.all([d.broker.positions(), d.broker.listOrders({ status: 'open', limit: 500 })]);
@@ -80,10 +85,11 @@ async function applyFixes(d: ReconcileDeps, ds: Discrepancy[]): Promise<AppliedF
     await d.audit.append('reconcile_fix', { discrepancy: f.type, symbol: f.symbol, change: f.change, ok: f.ok });
   };
   for (const x of ds.filter((y) => y.type === 'UNRESOLVED_ORDER')) {
-    const found = await d.broker.getOrderByClientId(x.client_order_id!);
-    if (found) await markIntent(d.store, x.client_order_id!, { status: orderStatus(found), broker_order_id: found.id, filled_qty: found.filled_qty, filled_avg_price: found.filled_avg_price, reason: 'resolved by reconcile' }, now);
-    else await markIntent(d.store, x.client_order_id!, { status: 'REJECTED', reason: 'not found at the broker by client id: it never arrived' }, now);
-    await record({ type: x.type, symbol: x.symbol, change: `${x.client_order_id} -> ${found ? orderStatus(found) : 'REJECTED (never arrived)'}`, ok: true });
+    // A miss is not a rejection: an order whose POST timed out can still be live at the broker.
+    const rec = d.store.read(IdempotencyFile).orders[x.client_order_id!];
+    const after = await resolveUnresolved(d.oms, rec, 'looked up by reconcile');
+    const resolved = after.status !== 'UNKNOWN' && after.status !== 'PENDING';
+    await record({ type: x.type, symbol: x.symbol, change: `${x.client_order_id} -> ${after.status}${resolved ? '' : ' (still not found: left unknown, never assumed rejected)'}`, ok: resolved });
   }
   const orphans = ds.filter((y) => y.type === 'ORPHAN_ORDER');
   if (orphans.length) {
@@ -91,31 +97,47 @@ async function applyFixes(d: ReconcileDeps, ds: Discrepancy[]): Promise<AppliedF
     await d.store.update(IdempotencyFile, (f) => {
       for (const x of orphans) {
         const o = open.find((z) => z.client_order_id === x.client_order_id);
-        if (!o || f.orders[o.client_order_id]) continue;
+        if (!o || o.qty === null || f.orders[o.client_order_id]) continue;
         const at = now.toISOString();
         const rec: IdempotencyRecord = {
           client_order_id: o.client_order_id,
-          intent: { session_date: etDate(new Date(o.submitted_at ?? at)), symbol: o.symbol, side: o.side, qty: o.qty, type: o.type, time_in_force: o.time_in_force, limit_price: o.limit_price, stop_price: o.stop_price, strategy: 'external', kind: 'adopted' },
+          intent: { session_date: etDate(new Date(o.submitted_at ?? at)), symbol: o.symbol, side: o.side, qty: o.qty, type: o.type, time_in_force: o.time_in_force, limit_price: o.limit_price, stop_price: o.stop_price, strategy: 'external', kind: 'adopted', target_price: null },
           status: orderStatus(o), broker_order_id: o.id, reason: 'adopted by reconcile (placed outside kobe)', attempts: 0, created_at: at, updated_at: at, filled_qty: o.filled_qty, filled_avg_price: o.filled_avg_price,
+          attempt: 1, broker_status: o.status, reserved_notional: 0, plan: null, fills: [], unknown_since: null,
         };
         f.orders[o.client_order_id] = rec;
       }
       return f;
     });
-    for (const x of orphans) await record({ type: x.type, symbol: x.symbol, change: `adopted ${x.client_order_id} into the store`, ok: true });
+    for (const x of orphans) {
+      const adopted = !!d.store.read(IdempotencyFile).orders[x.client_order_id!];
+      await record({ type: x.type, symbol: x.symbol, change: adopted ? `adopted ${x.client_order_id} into the store` : `${x.client_order_id} not adopted (a notional order): cancel or keep it by hand`, ok: adopted });
+    }
   }
   const positionTypes = new Set(['MISSING_IN_BROKER', 'MISSING_LOCALLY', 'QUANTITY_MISMATCH', 'PRICE_MISMATCH', 'NO_EXIT_PLAN']);
   if (ds.some((y) => positionTypes.has(y.type))) {
-    const broker = (await d.broker.positions()).filter((p) => p.qty !== 0);
+    const broker = (await d.broker.positions()).filter((p) => p.qty > 0);
     const pending: AppliedFix[] = [];
+    // A symbol with an order of unknown outcome is left as it is: when that order resolves its
+    // fill is booked, and a ledger rewritten to the broker now would then count it twice.
+    const waiting = new Set(Object.values(d.store.read(IdempotencyFile).orders).filter((r) => r.status === 'PENDING' || r.status === 'UNKNOWN').map((r) => r.intent.symbol));
     await d.store.update(PositionsFile, (f) => {
       const before = new Map(f.positions.map((p) => [p.symbol, p]));
       const next: PositionEntry[] = [];
+      for (const [sym, old] of before) {
+        if (!waiting.has(sym)) continue;
+        next.push(old);
+        pending.push({ type: 'UNRESOLVED_ORDER', symbol: sym, change: `ledger left as it is until the order of unknown outcome for ${sym} resolves`, ok: false });
+      }
       for (const b of broker) {
+        if (waiting.has(b.symbol)) {
+          if (!before.has(b.symbol)) pending.push({ type: 'UNRESOLVED_ORDER', symbol: b.symbol, change: `not adopted: an order for ${b.symbol} has an unknown outcome; its fill is booked when it resolves`, ok: false });
+          continue;
+        }
         const old = before.get(b.symbol);
         const e: PositionEntry = old
           ? { ...old, qty: b.qty, avg_price: b.avg_entry_price, updated_at: now.toISOString() }
-          : { symbol: b.symbol, qty: b.qty, avg_price: b.avg_entry_price, strategy: null, entry_date: etDate(now), stop: null, target: null, time_stop_bars: null, bars_held: 0, client_order_id: null, opened_at: null, updated_at: now.toISOString() };
+          : { symbol: b.symbol, qty: b.qty, avg_price: b.avg_entry_price, strategy: null, entry_date: etDate(now), stop: null, target: null, time_stop_bars: null, bars_held: 0, client_order_id: null, protective_client_order_id: null, opened_at: null, updated_at: now.toISOString() };
         if (!old) pending.push({ type: 'MISSING_LOCALLY', symbol: b.symbol, change: `added ${b.qty} @ ${b.avg_entry_price} to the ledger`, ok: true });
         else if (old.qty !== b.qty || old.avg_price !== b.avg_entry_price) pending.push({ type: old.qty !== b.qty ? 'QUANTITY_MISMATCH' : 'PRICE_MISMATCH', symbol: b.symbol, change: `ledger ${old.qty} @ ${old.avg_price} -> ${b.qty} @ ${b.avg_entry_price}`, ok: true });
         if (e.stop === null || e.time_stop_bars === null) {
@@ -128,10 +150,15 @@ async function applyFixes(d: ReconcileDeps, ds: Discrepancy[]): Promise<AppliedF
         }
         next.push(e);
       }
-      for (const [sym, old] of before) if (old.qty !== 0 && !broker.some((b) => b.symbol === sym)) pending.push({ type: 'MISSING_IN_BROKER', symbol: sym, change: `removed ghost ${old.qty} ${sym} from the ledger`, ok: true });
-      return { version: 1 as const, updated_at: now.toISOString(), positions: next.sort((a, b) => (a.symbol < b.symbol ? -1 : 1)) };
+      for (const [sym, old] of before) if (old.qty !== 0 && !waiting.has(sym) && !broker.some((b) => b.symbol === sym)) pending.push({ type: 'MISSING_IN_BROKER', symbol: sym, change: `removed ghost ${old.qty} ${sym} from the ledger`, ok: true });
+      return { ...f, updated_at: now.toISOString(), positions: next.sort((a, b) => (a.symbol < b.symbol ? -1 : 1)) };
     });
     for (const f of pending) await record(f);
+  }
+  if (d.protect && ds.some((y) => y.type === 'NO_PROTECTIVE_STOP' || y.type === 'MISSING_LOCALLY' || y.type === 'NO_EXIT_PLAN')) {
+    for (const p of await d.protect()) {
+      if (p.action === 'placed' || p.action === 'resized' || p.action === 'failed') await record({ type: 'NO_PROTECTIVE_STOP', symbol: p.symbol, change: `${p.action}: ${p.client_order_id ?? '-'} ${p.detail}`, ok: p.action !== 'failed' });
+    }
   }
   return fixes;
 }
@@ -139,6 +166,7 @@ async function applyFixes(d: ReconcileDeps, ds: Discrepancy[]): Promise<AppliedF
 /** Reconcile once; with `fix`, apply the plan and reconcile again to confirm. */
 export async function reconcile(d: ReconcileDeps, opts: { fix: boolean }): Promise<ReconcileReport> {
   const ts = d.clock.now().toISOString();
+  await syncOrders(d.oms);
   const discrepancies = await snapshot(d);
   let fixed: AppliedFix[] = [];
   let remaining = discrepancies;

@@ -4,7 +4,7 @@
 import type { OrderReport, PositionReport } from '../ports/broker.js';
 import type { IdempotencyRecord, PositionEntry } from '../state/schemas.js';
 
-export const DISCREPANCY_TYPES = ['MISSING_IN_BROKER', 'MISSING_LOCALLY', 'QUANTITY_MISMATCH', 'PRICE_MISMATCH', 'ORPHAN_ORDER', 'UNRESOLVED_ORDER', 'NO_EXIT_PLAN'] as const;
+export const DISCREPANCY_TYPES = ['SHORT_POSITION', 'MISSING_IN_BROKER', 'MISSING_LOCALLY', 'QUANTITY_MISMATCH', 'PRICE_MISMATCH', 'ORPHAN_ORDER', 'UNRESOLVED_ORDER', 'NO_EXIT_PLAN', 'NO_PROTECTIVE_STOP'] as const;
 export type DiscrepancyType = (typeof DISCREPANCY_TYPES)[number];
 
 /** One difference between the broker and kobe's records. */
@@ -32,7 +32,11 @@ const PRICE_TOLERANCE = 0.01;
 /** Every discrepancy, in a stable order (type, then symbol). */
 export function findDiscrepancies(x: ReconcileInput): Discrepancy[] {
   const out: Discrepancy[] = [];
-  const broker = new Map(x.brokerPositions.filter((p) => p.qty !== 0).map((p) => [p.symbol, p]));
+  // kobe is long-only: a short is never adopted into the ledger; close-all covers it.
+  for (const p of x.brokerPositions.filter((b) => b.qty < 0)) {
+    out.push({ type: 'SHORT_POSITION', symbol: p.symbol, severity: 'critical', detail: `the broker holds ${p.qty} ${p.symbol} (short); kobe is long-only`, action: 'cover it: kobe close-all --yes (or by hand)', notional: Math.abs(p.qty) * (p.current_price ?? p.avg_entry_price) });
+  }
+  const broker = new Map(x.brokerPositions.filter((p) => p.qty > 0).map((p) => [p.symbol, p]));
   const ledger = new Map(x.ledger.filter((p) => p.qty !== 0).map((p) => [p.symbol, p]));
   for (const [sym, l] of ledger) {
     const b = broker.get(sym);
@@ -46,6 +50,9 @@ export function findDiscrepancies(x: ReconcileInput): Discrepancy[] {
       out.push({ type: 'PRICE_MISMATCH', symbol: sym, severity: 'medium', detail: `broker avg ${b.avg_entry_price}, ledger ${l.avg_price} (> 1%)`, action: 'set the ledger average price to the broker\'s', notional: Math.abs(b.avg_entry_price - l.avg_price) * Math.abs(b.qty) });
     }
     if (l.stop === null || l.time_stop_bars === null) out.push({ type: 'NO_EXIT_PLAN', symbol: sym, severity: 'high', detail: `no ${l.stop === null ? 'stop' : 'time stop'} in the ledger`, action: 'add an exit plan from the strategy (stop 2 x ATR below entry)', notional: 0 });
+    else if (Math.floor(Math.min(b.qty, l.qty) + 1e-9) >= 1 && !protectedAtBroker(x.brokerOpenOrders, sym)) {
+      out.push({ type: 'NO_PROTECTIVE_STOP', symbol: sym, severity: 'high', detail: `no stop order rests at the broker for ${sym} (ledger stop ${l.stop})`, action: 'place it: kobe reconcile --fix --yes', notional: 0 });
+    }
   }
   for (const [sym, b] of broker) {
     if (ledger.has(sym)) continue;
@@ -55,7 +62,8 @@ export function findDiscrepancies(x: ReconcileInput): Discrepancy[] {
   for (const o of x.brokerOpenOrders) {
     const parent = o.client_order_id.replace(/-(tp|sl)$/, '');
     if (known.has(o.client_order_id) || known.has(parent)) continue;
-    out.push({ type: 'ORPHAN_ORDER', symbol: o.symbol, severity: 'high', detail: `open ${o.side} ${o.qty} ${o.symbol} (${o.id}, client id ${o.client_order_id}) is not in the store`, action: 'adopt it into the store, or cancel it: kobe orders cancel ' + o.id, notional: o.qty * (o.limit_price ?? o.stop_price ?? 0), client_order_id: o.client_order_id });
+    const size = o.qty === null ? `$${o.notional ?? '?'} of` : String(o.qty);
+    out.push({ type: 'ORPHAN_ORDER', symbol: o.symbol, severity: 'high', detail: `open ${o.side} ${size} ${o.symbol} (${o.type}, ${o.id}, client id ${o.client_order_id}) is not in the store`, action: 'adopt it into the store, or cancel it: kobe orders cancel ' + o.id, notional: o.qty === null ? (o.notional ?? 0) : o.qty * (o.limit_price ?? o.stop_price ?? 0), client_order_id: o.client_order_id });
   }
   for (const r of Object.values(x.store)) {
     if (r.status !== 'PENDING' && r.status !== 'UNKNOWN') continue;
@@ -65,7 +73,13 @@ export function findDiscrepancies(x: ReconcileInput): Discrepancy[] {
   return out.sort((a, b) => order(a.type) - order(b.type) || (a.symbol ?? '').localeCompare(b.symbol ?? '') || (a.client_order_id ?? '').localeCompare(b.client_order_id ?? ''));
 }
 
+/** True when an open sell stop (plain, trailing, or the stop leg of an OCO/bracket) rests for `symbol`. */
+export function protectedAtBroker(open: OrderReport[], symbol: string): boolean {
+  const isStop = (o: OrderReport) => o.side === 'sell' && (o.type === 'stop' || o.type === 'stop_limit' || o.type === 'trailing_stop');
+  return open.some((o) => o.symbol === symbol && (isStop(o) || o.legs.some(isStop)));
+}
+
 /** Total USD of position differences (K8: reconcile mismatch). */
 export function mismatchNotional(ds: Discrepancy[]): number {
-  return ds.filter((d) => d.type === 'MISSING_IN_BROKER' || d.type === 'MISSING_LOCALLY' || d.type === 'QUANTITY_MISMATCH').reduce((a, d) => a + d.notional, 0);
+  return ds.filter((d) => d.type === 'MISSING_IN_BROKER' || d.type === 'MISSING_LOCALLY' || d.type === 'QUANTITY_MISMATCH' || d.type === 'SHORT_POSITION').reduce((a, d) => a + d.notional, 0);
 }

@@ -45,7 +45,9 @@ export function riskGate(cfg: KobeConfig, g: GateInput): GateVerdict {
   const x = cfg.exposure;
   const notional = g.qty * g.price;
   const no = (veto: VetoReason, detail: string): GateVerdict => ({ ok: false, veto, detail });
-  if (!Number.isFinite(g.price) || g.price <= 0 || !Number.isInteger(g.qty) || g.qty <= 0) return no('invalid_price_qty', `qty ${g.qty} at ${g.price}`);
+  // Entries are whole shares; exits may sell a fractional position (from a split or an operator buy).
+  const qtyOk = Number.isFinite(g.qty) && g.qty > 0 && (Number.isInteger(g.qty) || (!g.entry && g.side === 'sell'));
+  if (!Number.isFinite(g.price) || g.price <= 0 || !qtyOk) return no('invalid_price_qty', `qty ${g.qty} at ${g.price}`);
   if (g.entry && (g.price < t.min_price || g.price > t.max_price)) return no('price_out_of_range', `${g.price} outside [${t.min_price}, ${t.max_price}]`);
   const held = g.positions[g.symbol]?.qty ?? 0;
   if (g.side === 'sell' && g.qty > held && !t.allow_shorts) return no('shorts_disabled', `selling ${g.qty} with ${held} held`);
@@ -64,7 +66,8 @@ export function riskGate(cfg: KobeConfig, g: GateInput): GateVerdict {
     if (!inWindow && !g.ignoreWindow) return no('trading_window', `outside ${t.windows.map((w) => `${w.start}-${w.end}`).join(', ')} ET`);
   }
   if (g.tradingState === 'HALTED') return no('trading_state', 'kill switch on: HALTED');
-  if (g.tradingState === 'REDUCING' && (g.entry || g.side !== 'sell' || g.qty > held)) return no('trading_state', 'kill switch in reduce-only mode: only orders that shrink a position');
+  const shrinks = !g.entry && ((g.side === 'sell' && g.qty <= held) || (g.side === 'buy' && held < 0 && g.qty <= -held));
+  if (g.tradingState === 'REDUCING' && !shrinks) return no('trading_state', 'kill switch in reduce-only mode: only orders that shrink a position');
   return { ok: true, notional };
 }
 

@@ -1,8 +1,13 @@
 // The live gates (SPEC section 3). A live order needs every one; nothing in kobe turns a gate on
 // programmatically. The live flag is read from the process environment of the run only, never
-// from .env, so a forgotten line in a file cannot arm live trading.
+// from .env, so a forgotten line in a file cannot arm live trading. The approval and the live
+// preflight count only with their audit-chain block (the block carries the record's sha256 and the
+// chain must verify): a hand-written state file without its block is a missing gate.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { canonicalJson } from '../audit/canonical.js';
+import { verifyChain } from '../audit/chain.js';
 import { LIVE_HOST, PAPER_HOST, type KobeConfig } from '../config/schema.js';
 import { ApprovalSchema, LastPreflightFile, type Approval } from '../state/schemas.js';
 import type { StateStore } from '../state/store.js';
@@ -37,18 +42,44 @@ export function liveApprovals(approvalsDir: string): Approval[] {
   return out;
 }
 
+/** sha256 of a state record's canonical JSON: what its audit block vouches for. */
+export function recordSha256(record: unknown): string {
+  return createHash('sha256').update(canonicalJson(record)).digest('hex');
+}
+
+/** Payloads of the audit chain's blocks of `types`, or null when the chain does not verify. */
+function chainBlocks(stateDir: string, types: ReadonlySet<string>): Array<Record<string, unknown>> | null {
+  const file = path.join(stateDir, 'hash_chain.jsonl');
+  const v = verifyChain(file, path.join(stateDir, 'hash_chain.head.json'));
+  if (v.status !== 'intact') return null;
+  const out: Array<Record<string, unknown>> = [];
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (!line) continue;
+    const p = (JSON.parse(line) as { payload: Record<string, unknown> }).payload;
+    if (types.has(String(p.type))) out.push(p);
+  }
+  return out;
+}
+
 /** Gates that are missing for a live order (empty = all present). */
 export function missingLiveGates(g: LiveGateInput): LiveGate[] {
   const missing: LiveGate[] = [];
   if (g.config.trading.mode !== 'live') missing.push('mode_live');
   if (g.processEnv.KOBE_LIVE_TRADING_ENABLED !== 'true') missing.push('env_live_enabled');
-  if (!liveApprovals(g.approvalsDir).some((a) => a.pin === g.pin)) missing.push('live_approval');
+  let blocks: Array<Record<string, unknown>> | null = null;
+  try {
+    blocks = chainBlocks(path.dirname(g.approvalsDir), new Set(['approval', 'preflight']));
+  } catch {
+    blocks = null;
+  }
+  const vouched = (type: string, record: unknown, extra: (b: Record<string, unknown>) => boolean) => !!blocks?.some((b) => b.type === type && b.record_sha256 === recordSha256(record) && extra(b));
+  if (!liveApprovals(g.approvalsDir).some((a) => a.pin === g.pin && vouched('approval', a, (b) => b.approval_id === a.id))) missing.push('live_approval');
   let preflightOk = false;
   try {
     if (g.store.exists(LastPreflightFile)) {
       const p = g.store.read(LastPreflightFile);
       const age = g.now.getTime() - Date.parse(p.ts);
-      preflightOk = p.mode === 'live' && p.go && p.pin === g.pin && age >= 0 && age <= 30 * 60_000;
+      preflightOk = p.mode === 'live' && p.go && p.pin === g.pin && age >= 0 && age <= 30 * 60_000 && vouched('preflight', p, (b) => b.mode === 'live' && b.go === true);
     }
   } catch {
     preflightOk = false;

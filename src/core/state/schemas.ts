@@ -8,13 +8,14 @@ const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
 const money = z.number().finite();
 
 /** One state file kobe knows: its name under state/, schema and value when absent. */
-export interface StateFileDef<T> {
+export interface StateFileDef<T, I = T> {
   name: string;
-  schema: z.ZodType<T, z.ZodTypeDef, unknown>;
+  /** I: what a writer may pass (fields with defaults may be left out); T: what a reader gets. */
+  schema: z.ZodType<T, z.ZodTypeDef, I>;
   initial: () => T;
 }
 
-function def<T>(name: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>, initial: () => NoInfer<T>): StateFileDef<T> {
+function def<T, I>(name: string, schema: z.ZodType<T, z.ZodTypeDef, I>, initial: () => NoInfer<T>): StateFileDef<T, I> {
   return { name, schema, initial };
 }
 
@@ -29,6 +30,8 @@ export const PositionEntrySchema = z.strictObject({
   time_stop_bars: z.number().int().positive().nullable(),
   bars_held: z.number().int().min(0).default(0),
   client_order_id: z.string().nullable().default(null),
+  /** Client id of the order resting at the broker that protects this position (stop, or OCO stop + target). */
+  protective_client_order_id: z.string().nullable().default(null),
   opened_at: iso.nullable().default(null),
   updated_at: iso.nullable().default(null),
 });
@@ -36,11 +39,17 @@ export type PositionEntry = z.infer<typeof PositionEntrySchema>;
 
 export const PositionsFile = def(
   'positions.json',
-  z.strictObject({ version: z.literal(1), updated_at: iso.nullable(), positions: z.array(PositionEntrySchema) }),
-  () => ({ version: 1 as const, updated_at: null, positions: [] }),
+  z.strictObject({
+    version: z.literal(1),
+    updated_at: iso.nullable(),
+    positions: z.array(PositionEntrySchema),
+    /** Fill keys already applied to this ledger (recent ones): a re-applied fill changes nothing. */
+    applied_fills: z.array(z.string()).default([]),
+  }),
+  () => ({ version: 1 as const, updated_at: null, positions: [], applied_fills: [] }),
 );
 
-export const OrderStatusSchema = z.enum(['PENDING', 'SUBMITTED', 'REJECTED', 'UNKNOWN', 'FILLED', 'PARTIALLY_FILLED', 'CANCELED', 'EXPIRED']);
+export const OrderStatusSchema = z.enum(['PENDING', 'SUBMITTED', 'REJECTED', 'UNKNOWN', 'FILLED', 'PARTIALLY_FILLED', 'CANCELED', 'EXPIRED', 'REPLACED']);
 export type OrderStatus = z.infer<typeof OrderStatusSchema>;
 
 export const OrderIntentSchema = z.strictObject({
@@ -48,12 +57,14 @@ export const OrderIntentSchema = z.strictObject({
   symbol: z.string().min(1),
   side: z.enum(['buy', 'sell']),
   qty: z.number().positive(),
-  type: z.enum(['limit', 'market', 'stop', 'stop_limit']),
+  type: z.enum(['limit', 'market', 'stop', 'stop_limit', 'trailing_stop']),
   time_in_force: z.enum(['ioc', 'day', 'gtc', 'fok', 'opg', 'cls']),
   limit_price: money.nullable(),
   stop_price: money.nullable().default(null),
   strategy: z.string().min(1),
-  kind: z.enum(['entry', 'exit', 'stop', 'target', 'time', 'close', 'manual', 'adopted']),
+  kind: z.enum(['entry', 'exit', 'stop', 'target', 'time', 'close', 'manual', 'adopted', 'protect']),
+  /** Protective OCO orders: the target leg's limit (the stop is stop_price). */
+  target_price: money.nullable().default(null),
 });
 export type OrderIntentRecord = z.infer<typeof OrderIntentSchema>;
 
@@ -68,6 +79,21 @@ export const IdempotencyRecordSchema = z.strictObject({
   updated_at: iso,
   filled_qty: z.number().min(0).default(0),
   filled_avg_price: money.nullable().default(null),
+  /** Attempt number in the client id (`...-a2`); moves on only after a final attempt with nothing filled. */
+  attempt: z.number().int().min(1).default(1),
+  /** The broker's own word for the status (accepted, new, pending_cancel, ...). */
+  broker_status: z.string().nullable().default(null),
+  /** Entries: notional held against the daily/weekly budgets from PENDING until the order is final. */
+  reserved_notional: money.min(0).default(0),
+  /** Entries: the exit plan the position gets when it fills. */
+  plan: z
+    .strictObject({ stop: money.nullable(), target: money.nullable(), time_stop_bars: z.number().int().positive().nullable(), signal_price: money.nullable(), signal_date: day.nullable() })
+    .nullable()
+    .default(null),
+  /** Fills applied from this order, keyed by order id + cumulative filled qty; `booked` once ledger and journal have it. */
+  fills: z.array(z.strictObject({ key: z.string(), qty: z.number().positive(), price: money, at: iso, booked: z.boolean(), leg: z.enum(['stop', 'target']).nullable().default(null) })).default([]),
+  /** When the outcome became unknown (a timeout, a lookup miss): its age is reported, it is never guessed. */
+  unknown_since: iso.nullable().default(null),
 });
 export type IdempotencyRecord = z.infer<typeof IdempotencyRecordSchema>;
 

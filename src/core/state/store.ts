@@ -45,7 +45,7 @@ export class StateStore {
   }
 
   /** Parse and validate text of a state file; throws StateError naming file and field. */
-  parse<T>(def: StateFileDef<T>, text: string, file = this.file(def)): T {
+  parse<T, I>(def: StateFileDef<T, I>, text: string, file = this.file(def)): T {
     let raw: unknown;
     try {
       raw = JSON.parse(text);
@@ -62,7 +62,7 @@ export class StateStore {
   }
 
   /** Read a state file; a missing file is its initial value, anything unreadable is an error. */
-  read<T>(def: StateFileDef<T>): T {
+  read<T, I>(def: StateFileDef<T, I>): T {
     const file = this.file(def);
     let key: string;
     try {
@@ -91,7 +91,7 @@ export class StateStore {
     return fs.existsSync(this.file(def));
   }
 
-  private async writeValidated<T>(def: StateFileDef<T>, value: T): Promise<void> {
+  private async writeValidated<T, I>(def: StateFileDef<T, I>, value: T | I): Promise<void> {
     const r = def.schema.safeParse(value);
     if (!r.success) {
       const { field, problem } = firstIssue(r.error);
@@ -101,7 +101,7 @@ export class StateStore {
   }
 
   /** Replace a state file with a validated value (refuses to replace a corrupt file). */
-  async write<T>(def: StateFileDef<T>, value: T): Promise<void> {
+  async write<T, I>(def: StateFileDef<T, I>, value: T | I): Promise<void> {
     await withLock(this.file(def), async () => {
       this.read(def);
       await this.writeValidated(def, value);
@@ -109,11 +109,11 @@ export class StateStore {
   }
 
   /** Read-modify-write under the file's lock; returns the new value. */
-  async update<T>(def: StateFileDef<T>, fn: (current: T) => T | Promise<T>): Promise<T> {
+  async update<T, I>(def: StateFileDef<T, I>, fn: (current: T) => T | I | Promise<T | I>): Promise<T> {
     return withLock(this.file(def), async () => {
       const next = await fn(this.read(def));
       await this.writeValidated(def, next);
-      return next;
+      return def.schema.parse(next);
     });
   }
 

@@ -1,6 +1,6 @@
 // One paper trading cycle (SPEC section 2, `kobe trade`): the validated watchlist (or today's
-// picks) -> sizing -> the single submit path -> ledger entry with strategy, stop, target and
-// time stop -> the trade journal. Orders leave only through submitIntent.
+// picks) -> sizing -> the single submit path, each entry carrying its exit plan -> followed to a
+// final state -> protective stops. The ledger and journal are written by the OMS from fills.
 import type { KobeConfig, StrategyParams } from '../config/schema.js';
 import type { BarStore } from '../data/store.js';
 import { SafetyRefusal } from '../errors.js';
@@ -12,10 +12,10 @@ import { submitIntent, type SubmitDeps, type SubmitOutcome } from '../oms/submit
 import type { Quotes } from '../ports/quotes.js';
 import { positionSize } from '../risk/gate.js';
 import { dailyScan } from '../scan/run.js';
-import { PositionsFile } from '../state/schemas.js';
+import { ensureProtection, type ProtectOutcome } from '../oms/protect.js';
+import { syncOrders, waitFinal } from '../oms/sync.js';
 import type { StateStore } from '../state/store.js';
 import type { Signal } from '../strategy/features.js';
-import { appendTrade } from './journal.js';
 import { readWatchlist } from './watchlist-file.js';
 
 /** What a trade cycle needs. */
@@ -41,6 +41,8 @@ export interface PickOutcome {
   status: SubmitOutcome['status'] | 'SKIPPED';
   reason: string | null;
   client_order_id: string | null;
+  filled_qty?: number;
+  reused?: boolean;
 }
 
 /** The cycle's result. */
@@ -49,7 +51,11 @@ export interface TradeCycleResult {
   source: 'watchlist' | 'scan';
   picks: number;
   outcomes: PickOutcome[];
+  protection: ProtectOutcome[];
 }
+
+/** How long a cycle follows its IOC entries (they end in well under a second at the broker). */
+const FILL_WAIT_MS = 10_000;
 
 const mins = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
@@ -80,6 +86,7 @@ export function assertCanTrade(d: TradeCycleDeps, forceWindow: boolean): void {
 /** Run one cycle of entries. */
 export async function tradeCycle(d: TradeCycleDeps, o: { forceWindow: boolean; top?: number }): Promise<TradeCycleResult> {
   assertCanTrade(d, o.forceWindow);
+  await syncOrders(d.submit);
   const now = d.submit.clock.now();
   const session = etDate(now);
   const wl = readWatchlist(d.logsDir);
@@ -109,6 +116,11 @@ export async function tradeCycle(d: TradeCycleDeps, o: { forceWindow: boolean; t
       continue;
     }
     const limit = entryLimit(q.ask, d.config.trading.limit_buffer);
+    // No edge left: the price is already at the target (or the stop), as the backtest skips it.
+    if (p.target !== null && limit >= p.target) {
+      skip(`entry ${limit} is at or above the target ${p.target}`, limit);
+      continue;
+    }
     // SPEC's sizing, also kept under the per-order notional cap so the gate is a safety net and
     // not a routine veto of every large-equity entry.
     const qty = Math.min(positionSize(account.equity, limit, p.stop, d.config.trading.risk_pct, d.config.trading.max_position_pct), Math.floor(d.config.trading.max_order_notional / limit));
@@ -116,20 +128,20 @@ export async function tradeCycle(d: TradeCycleDeps, o: { forceWindow: boolean; t
       skip(`size is 0 shares (entry ${limit}, stop ${p.stop})`, limit);
       continue;
     }
-    const out = await submitIntent(d.submit, { session_date: session, symbol: p.symbol, side: 'buy', qty, type: 'limit', time_in_force: 'ioc', limit_price: limit, stop_price: null, strategy: p.strategy, kind: 'entry' });
-    outcomes.push({ symbol: p.symbol, strategy: p.strategy, qty, limit, status: out.status, reason: out.reason, client_order_id: out.client_order_id });
-    if (!out.reused && out.order && out.order.filled_qty > 0) {
-      const fillQty = out.order.filled_qty;
-      const price = out.order.filled_avg_price ?? limit;
-      await d.store.update(PositionsFile, (f) => {
-        const others = f.positions.filter((x) => x.symbol !== p.symbol);
-        const at = now.toISOString();
-        others.push({ symbol: p.symbol, qty: fillQty, avg_price: price, strategy: p.strategy, entry_date: session, stop: p.stop, target: p.target, time_stop_bars: p.time_stop_bars, bars_held: 0, client_order_id: out.client_order_id, opened_at: at, updated_at: at });
-        return { version: 1 as const, updated_at: at, positions: others.sort((a, b) => (a.symbol < b.symbol ? -1 : 1)) };
-      });
-      await appendTrade(d.logsDir, { ts: now.toISOString(), event: 'fill', symbol: p.symbol, side: 'buy', qty: fillQty, price, strategy: p.strategy, client_order_id: out.client_order_id, session_date: session, stop: p.stop, target: p.target, time_stop_bars: p.time_stop_bars, signal_price: p.entry, signal_date: p.date });
-    }
+    const out = await submitIntent(d.submit, {
+      session_date: session, symbol: p.symbol, side: 'buy', qty, type: 'limit', time_in_force: 'ioc', limit_price: limit, stop_price: null, strategy: p.strategy, kind: 'entry',
+      plan: { stop: p.stop, target: p.target, time_stop_bars: p.time_stop_bars, signal_price: p.entry, signal_date: p.date },
+    });
+    outcomes.push({ symbol: p.symbol, strategy: p.strategy, qty, limit, status: out.status, reason: out.reason, client_order_id: out.client_order_id, filled_qty: out.filled_qty ?? 0, reused: out.reused });
   }
-  d.events.emit('trade_cycle', { session, source, picks: picks.length, sent: outcomes.filter((x) => x.status !== 'SKIPPED').length, filled: outcomes.filter((x) => x.status === 'FILLED').length });
-  return { session, source, picks: picks.length, outcomes };
+  // Orders are accepted now and filled later: follow this cycle's entries to a final state (the
+  // fills book the ledger and journal in the OMS), then rest a protective stop on each position.
+  const sent = outcomes.filter((o) => !o.reused && o.client_order_id && (o.status === 'SUBMITTED' || o.status === 'PARTIALLY_FILLED' || o.status === 'PENDING' || o.status === 'UNKNOWN'));
+  if (sent.length) {
+    const recs = await waitFinal(d.submit, sent.map((o) => o.client_order_id!), FILL_WAIT_MS);
+    for (const r of recs) Object.assign(outcomes.find((o) => o.client_order_id === r.client_order_id)!, { status: r.status, filled_qty: r.filled_qty, reason: r.reason });
+  }
+  const protection = await ensureProtection(d.submit);
+  d.events.emit('trade_cycle', { session, source, picks: picks.length, sent: outcomes.filter((x) => x.status !== 'SKIPPED').length, filled: outcomes.filter((x) => (x.filled_qty ?? 0) > 0).length });
+  return { session, source, picks: picks.length, outcomes, protection };
 }

@@ -27,6 +27,8 @@ export interface TradeRecord {
   pnl?: number;
   reason?: string;
   bars_held?: number;
+  /** The fill this line books (order id + cumulative qty): a fill is journaled once. */
+  fill_key?: string;
 }
 
 /** Append one record under the journal's lock. */

@@ -104,7 +104,7 @@ describe('renderDailyReport', () => {
       start_of_day_equity: 100_000, peak_equity: 102_000,
       trades: [{ ts: '2024-11-12T15:05:00.000Z', event: 'close', symbol: 'AAA', side: 'sell', qty: 10, price: 12, strategy: 'ibs_rsi', client_order_id: 'c', session_date: '2024-11-12', pnl: 20, reason: 'stop' }],
       positions: [{ symbol: 'BBB', qty: 5, avg_entry_price: 50, current_price: 52, market_value: 260, unrealized_pl: 10 }],
-      ledger: [{ symbol: 'BBB', qty: 5, avg_price: 50, strategy: 'turtle_soup', entry_date: '2024-11-11', stop: 48, target: 55, time_stop_bars: 3, bars_held: 0, client_order_id: null, opened_at: null, updated_at: null }],
+      ledger: [{ symbol: 'BBB', qty: 5, avg_price: 50, strategy: 'turtle_soup', entry_date: '2024-11-11', stop: 48, target: 55, time_stop_bars: 3, bars_held: 0, client_order_id: null, protective_client_order_id: null, opened_at: null, updated_at: null }],
       vetoes_today: { trading_window: 2, entries_per_day: 1 }, tasks: [],
     });
     expect(md).toContain('# kobe daily report 2024-11-12 (SYNTHETIC DATA)');

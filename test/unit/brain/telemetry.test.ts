@@ -24,11 +24,11 @@ beforeEach(() => {
 afterEach(() => home.cleanup());
 
 const pos = (p: Partial<PositionEntry> & { symbol: string }): PositionEntry => ({
-  qty: 10, avg_price: 100, strategy: 'ibs_rsi', entry_date: '2025-01-14', stop: 95, target: null, time_stop_bars: 7, bars_held: 0, client_order_id: null, opened_at: null, updated_at: null, ...p,
+  qty: 10, avg_price: 100, strategy: 'ibs_rsi', entry_date: '2025-01-14', stop: 95, target: null, time_stop_bars: 7, bars_held: 0, client_order_id: null, protective_client_order_id: null, opened_at: null, updated_at: null, ...p,
 });
 const order = (cid: string, created: string, kind: 'entry' | 'exit' = 'entry'): IdempotencyRecord => ({
-  client_order_id: cid, status: 'FILLED', broker_order_id: 'b1', reason: null, attempts: 1, created_at: created, updated_at: created, filled_qty: 10, filled_avg_price: 100,
-  intent: { session_date: created.slice(0, 10), symbol: 'AAPL', side: kind === 'entry' ? 'buy' : 'sell', qty: 10, type: 'limit', time_in_force: 'ioc', limit_price: 100, stop_price: null, strategy: 'ibs_rsi', kind },
+  client_order_id: cid, status: 'FILLED', broker_order_id: 'b1', reason: null, attempts: 1, created_at: created, updated_at: created, filled_qty: 10, filled_avg_price: 100, attempt: 1, broker_status: null, reserved_notional: 0, plan: null, fills: [], unknown_since: null,
+  intent: { session_date: created.slice(0, 10), symbol: 'AAPL', side: kind === 'entry' ? 'buy' : 'sell', qty: 10, type: 'limit', time_in_force: 'ioc', limit_price: 100, stop_price: null, strategy: 'ibs_rsi', kind, target_price: null },
 });
 const jsonl = (file: string, rows: object[]) => {
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -94,7 +94,7 @@ describe('buildDiagnostics', () => {
   });
 
   it('exit scan: fresh within 30 min is not idle; before 10:00 ET nothing is due yet', async () => {
-    await store.write(PositionsFile, { version: 1, updated_at: null, positions: [pos({ symbol: 'AAPL' })] });
+    await store.write(PositionsFile, { version: 1, updated_at: null, applied_fills: [], positions: [pos({ symbol: 'AAPL' })] });
     expect(diag({ lastExitScanTs: '2025-01-16T15:30:00.000Z' }).liveness.idle_exits).toBe(false);
     expect(diag({ lastExitScanTs: '2025-01-16T15:29:59.000Z' }).liveness.idle_exits).toBe(true);
     expect(diag({ now: new Date('2025-01-16T14:59:00Z') }).liveness.idle_exits).toBe(false);

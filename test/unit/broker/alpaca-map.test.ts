@@ -27,6 +27,7 @@ describe('orders', () => {
       id: '7b08df51-c1ac-453c-99f9-323a5f075f0d', client_order_id: 'kobe-20250114-AAPL-buy-ibsrsi-entry', symbol: 'AAPL', side: 'buy', type: 'limit',
       time_in_force: 'ioc', qty: 10, filled_qty: 0, filled_avg_price: null, limit_price: 150.25, stop_price: null, status: 'accepted', order_class: 'simple',
       submitted_at: '2025-01-14T16:00:00.123Z', filled_at: null, canceled_at: null, updated_at: '2025-01-14T16:00:00.000Z', legs: [],
+      notional: null, trail_price: null, trail_percent: null, replaces: null, replaced_by: null,
     });
   });
 
@@ -51,7 +52,7 @@ describe('orders', () => {
     expect(err.details).toMatchObject({ field: 'filled_qty', problem: 'missing' });
   });
 
-  it('a null quantity (a notional order) is refused, not read as 0', () => {
+  it('a null quantity without a notional is refused, not read as 0', () => {
     expect(thrown(() => toOrder(wireOrder({ qty: null }))).message).toMatch(/field qty/);
   });
 

@@ -38,6 +38,9 @@ function deps(b: Broker): SubmitDeps {
     broker: b, store: new StateStore(home.paths), config: alpacaConfig(server.baseUrl), clock,
     audit: { append: async () => undefined }, events: { emit: () => undefined },
     tradingState: () => ({ state: 'ACTIVE', source: 'absent' }), missingLiveGates: async () => [], locksDir: home.paths.state('locks'),
+    logsDir: home.paths.logsDir,
+    // The OMS's waits between polls move the fake broker's clock, so the order fills as it would.
+    wait: async (ms: number) => server.advance(ms),
   };
 }
 
@@ -52,13 +55,14 @@ describe('AlpacaBroker behind the factory and the submit path', () => {
     server.hangNextOrders(1);
     const d = deps(await broker());
     const out = await submitIntent(d, intent);
-    expect(out).toMatchObject({ status: 'FILLED', reused: true, client_order_id: 'kobe-20250114-AAPL-buy-ibsrsi-entry' });
+    // Found by client id as Alpaca has it: accepted, nothing filled yet.
+    expect(out).toMatchObject({ status: 'SUBMITTED', client_order_id: 'kobe-20250114-AAPL-buy-ibsrsi-entry-a1' });
     expect(server.orders).toHaveLength(1);
     expect(out.broker_order_id).toBe(server.orders[0].id);
-    expect(d.store.read(IdempotencyFile).orders[out.client_order_id]).toMatchObject({ status: 'FILLED', broker_order_id: server.orders[0].id });
+    expect(d.store.read(IdempotencyFile).orders[out.client_order_id]).toMatchObject({ status: 'SUBMITTED', broker_order_id: server.orders[0].id });
     // Running the same intent again sends nothing.
     const again = await submitIntent(d, intent);
-    expect(again).toMatchObject({ status: 'FILLED', reused: true });
+    expect(again).toMatchObject({ client_order_id: out.client_order_id, reused: true });
     expect(server.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
   });
 

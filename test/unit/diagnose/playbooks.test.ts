@@ -27,12 +27,12 @@ const facts = (o: Partial<DiagnoseFacts> = {}): DiagnoseFacts => ({
   ...o,
 });
 const border = (id: string, cid: string, status: OrderReport['status'], o: Partial<OrderReport> = {}): OrderReport => ({
-  id, client_order_id: cid, symbol: 'AAPL', side: 'buy', type: 'limit', time_in_force: 'ioc', qty: 10, filled_qty: 0, filled_avg_price: null, limit_price: 100, stop_price: null,
+  id, client_order_id: cid, symbol: 'AAPL', side: 'buy', type: 'limit', time_in_force: 'ioc', qty: 10, notional: null, filled_qty: 0, filled_avg_price: null, limit_price: 100, stop_price: null, trail_price: null, trail_percent: null, replaces: null, replaced_by: null,
   status, order_class: 'simple', submitted_at: '2025-01-14T15:05:00Z', filled_at: null, canceled_at: null, updated_at: '2025-01-14T15:05:00Z', legs: [], ...o,
 });
 const store = (cid: string): IdempotencyRecord => ({
-  client_order_id: cid, status: 'FILLED', broker_order_id: 'b1', reason: null, attempts: 1, created_at: '2025-01-14T15:04:00Z', updated_at: '2025-01-14T15:05:00Z', filled_qty: 10, filled_avg_price: 100,
-  intent: { session_date: '2025-01-14', symbol: 'AAPL', side: 'buy', qty: 10, type: 'limit', time_in_force: 'ioc', limit_price: 100, stop_price: null, strategy: 'ibs_rsi', kind: 'entry' },
+  client_order_id: cid, status: 'FILLED', broker_order_id: 'b1', reason: null, attempts: 1, created_at: '2025-01-14T15:04:00Z', updated_at: '2025-01-14T15:05:00Z', filled_qty: 10, filled_avg_price: 100, attempt: 1, broker_status: null, reserved_notional: 0, plan: null, fills: [], unknown_since: null,
+  intent: { session_date: '2025-01-14', symbol: 'AAPL', side: 'buy', qty: 10, type: 'limit', time_in_force: 'ioc', limit_price: 100, stop_price: null, strategy: 'ibs_rsi', kind: 'entry', target_price: null },
 });
 
 describe('matchPlaybooks', () => {

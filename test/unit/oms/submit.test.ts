@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
 import { submitIntent } from '../../../src/core/oms/submit.js';
+import { waitFinal } from '../../../src/core/oms/sync.js';
 import { IdempotencyFile, RiskVetoesFile, DailyBudgetFile } from '../../../src/core/state/schemas.js';
 import { SafetyRefusal } from '../../../src/core/errors.js';
 import type { TestContext } from '../../helpers/context.js';
@@ -10,17 +11,20 @@ let t: TestContext;
 afterEach(() => t?.cleanup());
 
 describe('submit path against the sim broker', () => {
-  it('an entry passes the gate, is stored PENDING then FILLED, and is in the chain', async () => {
+  it('an entry passes the gate, is stored PENDING, accepted (SUBMITTED), then FILLED, and is in the chain', async () => {
     t = await simWorld();
     const deps = await t.ctx.submitDeps();
     const out = await submitIntent(deps, entry('AAPL', 10, 101));
-    expect(out).toMatchObject({ status: 'FILLED', client_order_id: 'kobe-20250114-AAPL-buy-ibsrsi-entry', reused: false });
+    expect(out).toMatchObject({ status: 'SUBMITTED', client_order_id: 'kobe-20250114-AAPL-buy-ibsrsi-entry-a1', reused: false, filled_qty: 0 });
+    // The budget is reserved with the PENDING record, before anything is filled.
+    expect((await t.ctx.state()).read(DailyBudgetFile)).toMatchObject({ date: '2025-01-14', entries: 1, notional_used: 1010 });
+    await waitFinal(deps, [out.client_order_id], 10_000);
     const rec = (await t.ctx.state()).read(IdempotencyFile).orders[out.client_order_id];
-    expect(rec).toMatchObject({ status: 'FILLED', broker_order_id: out.broker_order_id, attempts: 1 });
+    expect(rec).toMatchObject({ status: 'FILLED', broker_order_id: out.broker_order_id, attempts: 1, attempt: 1 });
     expect((await deps.broker.positions()).map((p) => [p.symbol, p.qty])).toEqual([['AAPL', 10]]);
     const chain = fs.readFileSync(t.ctx.paths.chain, 'utf8');
     expect(chain).toContain('"type":"order_submitted"');
-    expect((await t.ctx.state()).read(DailyBudgetFile)).toMatchObject({ date: '2025-01-14', entries: 1, notional_used: 1010 });
+    expect(chain).toContain('"type":"order_filled"');
   });
 
   it('the same intent 100 times: one broker order, the rest report the first', async () => {
@@ -38,9 +42,9 @@ describe('submit path against the sim broker', () => {
     const deps = await t.ctx.submitDeps();
     // The broker took the order but the process died before recording the answer.
     const crashing = { ...deps, broker: Object.create(deps.broker, { submitOrder: { value: async (...a: Parameters<typeof deps.broker.submitOrder>) => { await deps.broker.submitOrder(...a); throw new Error('process killed'); } } }) };
-    await expect(submitIntent(crashing, entry('AAPL', 10, 101))).resolves.toMatchObject({ status: 'FILLED', reused: true });
+    await expect(submitIntent(crashing, entry('AAPL', 10, 101))).resolves.toMatchObject({ status: 'SUBMITTED' });
     const again = await submitIntent(deps, entry('AAPL', 10, 101));
-    expect(again).toMatchObject({ status: 'FILLED', reused: true });
+    expect(again).toMatchObject({ status: 'SUBMITTED', reused: true });
     expect(await deps.broker.listOrders({ status: 'all' })).toHaveLength(1);
   });
 
@@ -54,7 +58,8 @@ describe('submit path against the sim broker', () => {
       return f;
     });
     const again = await submitIntent(deps, entry('MSFT', 5, 201));
-    expect(again).toMatchObject({ status: 'FILLED', reused: true, broker_order_id: first.broker_order_id });
+    expect(again).toMatchObject({ reused: true, broker_order_id: first.broker_order_id });
+    expect(['SUBMITTED', 'FILLED']).toContain(again.status);
     expect(await deps.broker.listOrders({ status: 'all' })).toHaveLength(1);
   });
 
@@ -76,10 +81,12 @@ describe('submit path against the sim broker', () => {
   it('REDUCING lets a closing sell through and refuses a buy', async () => {
     t = await simWorld();
     const deps = await t.ctx.submitDeps();
-    await submitIntent(deps, entry('AAPL', 10, 101));
+    await waitFinal(deps, [(await submitIntent(deps, entry('AAPL', 10, 101))).client_order_id], 10_000);
     fs.writeFileSync(t.ctx.paths.killSwitch, JSON.stringify({ reason: 'trim', mode: 'reduce' }));
     expect(await submitIntent(deps, entry('MSFT', 5, 201))).toMatchObject({ status: 'VETOED', veto: 'trading_state' });
-    expect(await submitIntent(deps, exit('AAPL', 10, 99))).toMatchObject({ status: 'FILLED' });
+    const sell = await submitIntent(deps, exit('AAPL', 10, 99));
+    expect(sell).toMatchObject({ status: 'SUBMITTED' });
+    expect((await waitFinal(deps, [sell.client_order_id], 10_000))[0].status).toBe('FILLED');
     expect(await deps.broker.positions()).toEqual([]);
   });
 
@@ -117,7 +124,7 @@ describe('submit path against the sim broker', () => {
     expect(fs.readFileSync(t.ctx.paths.events, 'utf8')).toContain('"event":"live_trading_attempted"');
     expect(await deps.broker.listOrders({ status: 'all' })).toHaveLength(0);
     // With every gate present the same order is sent.
-    expect(await submitIntent({ ...live, missingLiveGates: async () => [] }, entry('AAPL', 10, 101))).toMatchObject({ status: 'FILLED' });
+    expect(await submitIntent({ ...live, missingLiveGates: async () => [] }, entry('AAPL', 10, 101))).toMatchObject({ status: 'SUBMITTED' });
   });
 
   it('paper mode with a broker resolving to the live host refuses', async () => {
@@ -127,6 +134,26 @@ describe('submit path against the sim broker', () => {
     const err = await submitIntent({ ...deps, broker: liveHostBroker }, entry('AAPL', 10, 101)).catch((e) => e);
     expect(err).toBeInstanceOf(SafetyRefusal);
     expect(err.message).toMatch(/paper mode but the broker resolves to the live host/);
+    expect(await deps.broker.listOrders({ status: 'all' })).toHaveLength(0);
+  });
+
+  it('the kill switch is read again after waiting for the per-intent lock: turned on during the wait, nothing is sent', async () => {
+    t = await simWorld();
+    const deps = await t.ctx.submitDeps();
+    const { withLock } = await import('../../../src/core/state/lock.js');
+    const path = await import('node:path');
+    fs.mkdirSync(deps.locksDir, { recursive: true });
+    let release!: () => void;
+    let held!: () => void;
+    const heldP = new Promise<void>((r) => (held = r));
+    const holder = withLock(path.join(deps.locksDir, 'kobe-20250114-AAPL-buy-ibsrsi-entry'), () => new Promise<void>((r) => { release = r; held(); }));
+    await heldP;
+    const waiting = submitIntent(deps, entry('AAPL', 10, 101));
+    await new Promise((r) => setTimeout(r, 150));
+    fs.writeFileSync(t.ctx.paths.killSwitch, 'operator: stop');
+    release();
+    await holder;
+    expect(await waiting).toMatchObject({ status: 'REFUSED', veto: 'trading_state' });
     expect(await deps.broker.listOrders({ status: 'all' })).toHaveLength(0);
   });
 });

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
 import { ConnectivityError } from '../../../src/core/errors.js';
 import { submitIntent } from '../../../src/core/oms/submit.js';
+import { waitFinal } from '../../../src/core/oms/sync.js';
 import type { SubmitPermit } from '../../../src/core/ports/broker.js';
 import { reconcile } from '../../../src/core/reconcile/apply.js';
 import { IdempotencyFile, LastReconcileFile, PositionsFile, type PositionEntry } from '../../../src/core/state/schemas.js';
@@ -12,7 +13,7 @@ let t: TestContext;
 afterEach(() => t?.cleanup());
 
 const ledgerEntry = (symbol: string, qty: number, avg: number, extra: Partial<PositionEntry> = {}): PositionEntry => ({
-  symbol, qty, avg_price: avg, strategy: 'ibs_rsi', entry_date: '2025-01-13', stop: avg * 0.95, target: null, time_stop_bars: 7, bars_held: 0, client_order_id: null, opened_at: null, updated_at: null, ...extra,
+  symbol, qty, avg_price: avg, strategy: 'ibs_rsi', entry_date: '2025-01-13', stop: avg * 0.95, target: null, time_stop_bars: 7, bars_held: 0, client_order_id: null, protective_client_order_id: null, opened_at: null, updated_at: null, ...extra,
 });
 
 async function setLedger(tc: TestContext, positions: PositionEntry[]): Promise<void> {
@@ -24,27 +25,31 @@ describe('reconcile matrix against the sim broker', () => {
     t = await simWorld();
     const deps = await t.ctx.submitDeps();
     // Broker: AAPL 10 (ledger says 12 -> qty), MSFT 5 (ledger avg far off -> price, no stop -> exit plan), XOM 20 (not in ledger -> orphan).
-    await submitIntent(deps, entry('AAPL', 10, 101));
-    await submitIntent(deps, { ...entry('MSFT', 5, 201), strategy: 'turtle_soup' });
+    const a = await submitIntent(deps, entry('AAPL', 10, 101));
+    const m = await submitIntent(deps, { ...entry('MSFT', 5, 201), strategy: 'turtle_soup' });
+    await waitFinal(deps, [a.client_order_id, m.client_order_id], 10_000);
     // The third entry on the next day (two entries a day is the limit).
     t.clock.set('2025-01-15T15:30:00Z');
-    expect(await submitIntent(deps, { ...entry('XOM', 20, 51, '2025-01-15'), strategy: 'turtle_soup' })).toMatchObject({ status: 'FILLED' });
+    const x = await submitIntent(deps, { ...entry('XOM', 20, 51, '2025-01-15'), strategy: 'turtle_soup' });
+    expect((await waitFinal(deps, [x.client_order_id], 10_000))[0].status).toBe('FILLED');
     await setLedger(t, [ledgerEntry('AAPL', 12, 100.05), ledgerEntry('MSFT', 5, 150, { stop: null }), ledgerEntry('IBM', 7, 120)]);
     // An order placed outside kobe, and a store record left PENDING by a crash.
     const sim = await t.ctx.broker();
     await sim.submitOrder({ client_order_id: 'manual-1', symbol: 'AAPL', side: 'buy', qty: 1, type: 'limit', time_in_force: 'day', limit_price: 50 }, {} as SubmitPermit);
+    // A record left PENDING by a crash after the broker took it: every run (read-only too) first
+    // follows unfinished orders by client id, so reconcile finds it resolved.
     await (await t.ctx.state()).update(IdempotencyFile, (f) => {
-      const any = Object.values(f.orders)[0];
-      f.orders['kobe-20250114-XOM-buy-x-entry'] = { ...any, intent: { ...any.intent, symbol: 'XOM' }, client_order_id: 'kobe-20250114-XOM-buy-x-entry', status: 'PENDING', broker_order_id: null };
+      Object.assign(f.orders[x.client_order_id], { status: 'PENDING', broker_order_id: null });
       return f;
     });
     const rd = await t.ctx.reconcileDeps();
     const first = await reconcile(rd, { fix: false });
     expect(first.clean).toBe(false);
     expect(first.discrepancies.map((d) => `${d.type}:${d.symbol}`)).toEqual([
-      'MISSING_IN_BROKER:IBM', 'MISSING_LOCALLY:XOM', 'QUANTITY_MISMATCH:AAPL', 'PRICE_MISMATCH:MSFT', 'ORPHAN_ORDER:AAPL', 'UNRESOLVED_ORDER:XOM', 'NO_EXIT_PLAN:MSFT',
+      'MISSING_IN_BROKER:IBM', 'MISSING_LOCALLY:XOM', 'QUANTITY_MISMATCH:AAPL', 'PRICE_MISMATCH:MSFT', 'ORPHAN_ORDER:AAPL', 'NO_EXIT_PLAN:MSFT', 'NO_PROTECTIVE_STOP:AAPL',
     ]);
     expect(first.mismatch_notional).toBeGreaterThan(1000);
+    expect((await t.ctx.state()).read(IdempotencyFile).orders[x.client_order_id]).toMatchObject({ status: 'FILLED' });
     expect((await t.ctx.state()).read(LastReconcileFile)).toMatchObject({ clean: false });
     expect(fs.existsSync(first.report_file)).toBe(true);
 
@@ -58,7 +63,10 @@ describe('reconcile matrix against the sim broker', () => {
     expect(ledger.find((p) => p.symbol === 'MSFT')!.stop).toBeLessThan(ledger.find((p) => p.symbol === 'MSFT')!.avg_price);
     expect(ledger.find((p) => p.symbol === 'XOM')).toMatchObject({ strategy: null, time_stop_bars: 7 });
     const store = (await t.ctx.state()).read(IdempotencyFile).orders;
-    expect(store['kobe-20250114-XOM-buy-x-entry']).toMatchObject({ status: 'REJECTED' });
+    expect(store[x.client_order_id]).toMatchObject({ status: 'FILLED' });
+    // --fix placed the missing protective stops: every position now has one resting.
+    const open = await sim.listOrders({ status: 'open' });
+    expect(open.filter((o) => o.type === 'stop').map((o) => o.symbol).sort()).toEqual(['AAPL', 'MSFT', 'XOM']);
     expect(store['manual-1']).toMatchObject({ status: 'SUBMITTED', intent: { kind: 'adopted', strategy: 'external' } });
     expect(fs.readFileSync(t.ctx.paths.chain, 'utf8').match(/"type":"reconcile_fix"/g)!.length).toBeGreaterThanOrEqual(7);
 

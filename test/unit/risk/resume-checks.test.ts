@@ -19,7 +19,7 @@ afterEach(() => home.cleanup());
 
 const order = (id: string, status: OrderStatus): IdempotencyRecord => ({
   client_order_id: id,
-  intent: { session_date: '2025-01-14', symbol: 'AAPL', side: 'buy', qty: 1, type: 'limit', time_in_force: 'day', limit_price: 100, stop_price: null, strategy: 'ibs_rsi', kind: 'entry' },
+  intent: { session_date: '2025-01-14', symbol: 'AAPL', side: 'buy', qty: 1, type: 'limit', time_in_force: 'day', limit_price: 100, stop_price: null, strategy: 'ibs_rsi', kind: 'entry', target_price: null },
   status,
   broker_order_id: null,
   reason: null,
@@ -28,6 +28,12 @@ const order = (id: string, status: OrderStatus): IdempotencyRecord => ({
   updated_at: '2025-01-14T14:00:00Z',
   filled_qty: 0,
   filled_avg_price: null,
+  attempt: 1,
+  broker_status: null,
+  reserved_notional: 0,
+  plan: null,
+  fills: [],
+  unknown_since: null,
 });
 
 const reconcile = (ts: string, clean: boolean) =>

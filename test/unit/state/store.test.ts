@@ -48,10 +48,11 @@ const positionEntry: fc.Arbitrary<PositionEntry> = fc.record({
   time_stop_bars: fc.option(fc.integer({ min: 1, max: 10_000 })),
   bars_held: fc.nat(),
   client_order_id: fc.option(fc.string({ unit: 'binary' })),
+  protective_client_order_id: fc.option(fc.string({ unit: 'binary' })),
   opened_at: fc.option(iso),
   updated_at: fc.option(iso),
 });
-const positionsFile = fc.record({ version: fc.constant(1 as const), updated_at: fc.option(iso), positions: fc.array(positionEntry, { maxLength: 6 }) });
+const positionsFile = fc.record({ version: fc.constant(1 as const), updated_at: fc.option(iso), positions: fc.array(positionEntry, { maxLength: 6 }), applied_fills: fc.array(fc.string({ unit: 'binary' }), { maxLength: 3 }) });
 
 const idemRecord = (coid: string): fc.Arbitrary<IdempotencyRecord> =>
   fc.record({
@@ -66,7 +67,8 @@ const idemRecord = (coid: string): fc.Arbitrary<IdempotencyRecord> =>
       limit_price: fc.option(finite),
       stop_price: fc.option(finite),
       strategy: nonEmpty,
-      kind: fc.constantFrom('entry' as const, 'exit' as const, 'stop' as const, 'target' as const, 'time' as const, 'close' as const, 'manual' as const),
+      kind: fc.constantFrom('entry' as const, 'exit' as const, 'stop' as const, 'target' as const, 'time' as const, 'close' as const, 'manual' as const, 'protect' as const),
+      target_price: fc.option(finite),
     }),
     status: fc.constantFrom('PENDING' as const, 'SUBMITTED' as const, 'REJECTED' as const, 'UNKNOWN' as const, 'FILLED' as const, 'PARTIALLY_FILLED' as const, 'CANCELED' as const, 'EXPIRED' as const),
     broker_order_id: fc.option(fc.uuid()),
@@ -76,6 +78,12 @@ const idemRecord = (coid: string): fc.Arbitrary<IdempotencyRecord> =>
     updated_at: iso,
     filled_qty: fc.double({ min: 0, max: 1e9, noNaN: true }).map((x) => (Object.is(x, -0) ? 0 : x)),
     filled_avg_price: fc.option(finite),
+    attempt: fc.integer({ min: 1, max: 99 }),
+    broker_status: fc.option(fc.constantFrom('accepted', 'new', 'pending_cancel')),
+    reserved_notional: fc.double({ min: 0, max: 1e9, noNaN: true }).map((x) => (Object.is(x, -0) ? 0 : x)),
+    plan: fc.option(fc.record({ stop: fc.option(finite), target: fc.option(finite), time_stop_bars: fc.option(fc.integer({ min: 1, max: 50 })), signal_price: fc.option(finite), signal_date: fc.option(day) })),
+    fills: fc.array(fc.record({ key: fc.string({ minLength: 1 }), qty: fc.double({ min: Number.MIN_VALUE, max: 1e9, noNaN: true }), price: finite, at: iso, booked: fc.boolean(), leg: fc.constantFrom(null, 'stop' as const, 'target' as const) }), { maxLength: 2 }),
+    unknown_since: fc.option(iso),
   });
 const idempotencyFile = fc
   .uniqueArray(fc.stringMatching(/^kobe-[0-9a-z]{1,20}$/), { maxLength: 5 })
@@ -125,7 +133,7 @@ async function caughtAsync(p: Promise<unknown>): Promise<StateError> {
 
 describe('round trips', () => {
   it('returns the initial value for a missing file without creating it', () => {
-    expect(store.read(PositionsFile)).toEqual({ version: 1, updated_at: null, positions: [] });
+    expect(store.read(PositionsFile)).toEqual({ version: 1, updated_at: null, applied_fills: [], positions: [] });
     expect(store.read(IdempotencyFile)).toEqual({ version: 1, orders: {} });
     expect(store.exists(PositionsFile)).toBe(false);
     expect(fs.existsSync(home.paths.state('positions.json'))).toBe(false);
@@ -157,7 +165,7 @@ describe('round trips', () => {
     const text = fs.readFileSync(home.paths.state('positions.json'), 'utf8');
     expect(text.endsWith('}\n')).toBe(true);
     expect(text).toContain('\n  "positions": [');
-    expect(store.read(PositionsFile).positions[0]).toMatchObject({ bars_held: 0, client_order_id: null, opened_at: null, updated_at: null });
+    expect(store.read(PositionsFile).positions[0]).toMatchObject({ bars_held: 0, client_order_id: null, protective_client_order_id: null, opened_at: null, updated_at: null });
   });
 
   it('writes files in subdirectories of state/ (as created by kobe init)', async () => {
@@ -179,7 +187,7 @@ describe('corrupt files', () => {
     { name: 'wrong type at index 0', text: JSON.stringify({ ...validPositions, positions: [position({ qty: 'ten' })] }), field: 'positions.0.qty', problem: /expected number, received string/i },
     { name: 'unknown field in an entry', text: JSON.stringify({ ...validPositions, positions: [position({ colour: 'red' })] }), field: 'positions.0.colour', problem: /^unknown field$/ },
     { name: 'unknown top-level field', text: JSON.stringify({ ...validPositions, extra: 1 }), field: 'extra', problem: /^unknown field$/ },
-    { name: 'missing version', text: JSON.stringify({ updated_at: null, positions: [] }), field: 'version', problem: /1/ },
+    { name: 'missing version', text: JSON.stringify({ updated_at: null, applied_fills: [], positions: [] }), field: 'version', problem: /1/ },
     { name: 'future version', text: JSON.stringify({ ...validPositions, version: 2 }), field: 'version', problem: /1/ },
     { name: 'bad timestamp', text: JSON.stringify({ ...validPositions, updated_at: '2025-01-14 15:00' }), field: 'updated_at', problem: /UTC ISO timestamp/ },
     { name: 'bad date', text: JSON.stringify({ ...validPositions, positions: [position({ entry_date: '13/01/2025' })] }), field: 'positions.0.entry_date', problem: /YYYY-MM-DD/ },

@@ -35,9 +35,13 @@ describe('kobe trade', () => {
     const ledger = (await t.ctx.state()).read(PositionsFile).positions;
     expect(ledger.map((p) => [p.symbol, p.strategy, p.stop, p.time_stop_bars, p.entry_date])).toEqual([['AAPL', 'ibs_rsi', 96, 7, '2025-01-14'], ['XOM', 'ibs_rsi', 48, 7, '2025-01-14']]);
     expect(readTrades(t.ctx.paths.logsDir).trades.map((x) => [x.event, x.symbol, x.signal_price])).toEqual([['fill', 'AAPL', 100], ['fill', 'XOM', 50]]);
+    // Each position got its protective stop at the broker, recorded in the ledger.
+    expect(r.protection.map((p) => [p.symbol, p.action])).toEqual([['AAPL', 'placed'], ['XOM', 'placed']]);
+    const stops = await (await t.ctx.broker()).listOrders({ status: 'open' });
+    expect(stops.map((o) => [o.symbol, o.type, o.stop_price, o.time_in_force]).sort()).toEqual([['AAPL', 'stop', 96, 'gtc'], ['XOM', 'stop', 48, 'gtc']]);
     const again = await runTrade(t.ctx, { forceWindow: false, top: 3 });
-    expect(again.outcomes.every((o) => o.status === 'FILLED')).toBe(true);
-    expect(await (await t.ctx.broker()).listOrders({ status: 'all' })).toHaveLength(2);
+    expect(again.outcomes.every((o) => o.status === 'FILLED' && o.reused)).toBe(true);
+    expect(await (await t.ctx.broker()).listOrders({ status: 'all' })).toHaveLength(4);
     expect(readTrades(t.ctx.paths.logsDir).trades).toHaveLength(2);
   });
 
@@ -60,7 +64,7 @@ describe('kobe trade', () => {
     expect(await (await t.ctx.broker()).listOrders({ status: 'all' })).toHaveLength(0);
   });
 
-  it('exits: a stop crossed while kobe was down is caught up; the time stop fires on its bar count', async () => {
+  it('exits: the stop resting at the broker fills while kobe is down and is booked by the next run; the time stop fires on its bar count', async () => {
     t = await simWorld({ at: '2025-01-13T15:30:00Z' });
     await watchlist(t, []);
     const deps = await t.ctx.tradeDeps();
@@ -68,16 +72,18 @@ describe('kobe trade', () => {
     await writeWatchlist(t.ctx.paths.logsDir, { version: 1, built_at: 'x', from_session: '2025-01-10', for_session: '2025-01-13', picks: [pick('AAPL', 100, 99.5), pick('XOM', 50, 40, { time_stop_bars: 1 })], validated: { at: 'x', results: [{ symbol: 'AAPL', ok: true, reason: null, gap_pct: 0 }, { symbol: 'XOM', ok: true, reason: null, gap_pct: 0 }] } });
     const r = await runTrade(t.ctx, { forceWindow: false, top: 3 });
     expect(r.outcomes.map((o) => o.status)).toEqual(['FILLED', 'FILLED']);
-    // Two sessions later: the completed 2025-01-14 bar (low 99) went below AAPL's stop 99.5 while
-    // nothing ran; XOM has held one completed bar. The entry day's own bar never counts.
-    t.clock.set('2025-01-14T15:30:00Z');
-    expect((await manageExits(deps)).map((e) => e.reason)).toEqual([null, null]);
+    // The rest of 2025-01-13 traded down to 99, through AAPL's stop 99.5, while nothing of kobe ran:
+    // the stop resting at the broker filled, and the next run books it. XOM has held no completed bar yet.
+    t.clock.set('2025-01-14T14:45:00Z');
+    expect((await manageExits(deps)).map((e) => [e.symbol, e.reason])).toEqual([['XOM', null]]);
+    expect((await t.ctx.state()).read(PositionsFile).positions.map((p) => p.symbol)).toEqual(['XOM']);
     t.clock.set('2025-01-15T15:30:00Z');
     const exits = await manageExits(deps);
-    expect(exits.map((e) => [e.symbol, e.reason, e.caught_up, e.status])).toEqual([['AAPL', 'stop', true, 'FILLED'], ['XOM', 'time', false, 'FILLED']]);
+    expect(exits.map((e) => [e.symbol, e.reason, e.caught_up, e.status])).toEqual([['XOM', 'time', false, 'FILLED']]);
     expect((await t.ctx.state()).read(PositionsFile).positions).toEqual([]);
     const closes = readTrades(t.ctx.paths.logsDir).trades.filter((x) => x.event === 'close');
     expect(closes.map((c) => [c.symbol, c.reason])).toEqual([['AAPL', 'stop'], ['XOM', 'time']]);
+    expect(closes[0].price).toBeLessThanOrEqual(99.5);
     expect(await manageExits(deps)).toEqual([]);
   });
 });

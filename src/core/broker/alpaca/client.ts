@@ -7,14 +7,17 @@
 //   under it, and a 429 carries Retry-After in seconds.
 // - Retries (the SDK's transport): reads only (GET), on 408/425/429/5xx and network failures,
 //   `maxRetries` times with exponential backoff, a Retry-After honoured but capped at `maxDelayMs`.
-//   POST and DELETE are never retried: a POST that timed out may have placed the order.
+//   POST, PATCH and DELETE are never retried: a POST that timed out may have placed the order, a
+//   PATCH may have made the replacing order.
 // - Timeouts: `timeout_ms` per attempt (fetch plus body); a timed-out read is not retried.
 // - Idempotency key: client_order_id. Alpaca answers 422 to a reused one, also after a cancel, so
 //   a re-send can never create a second order; after an unknown outcome, look it up by that id.
+// - Orders are answered `accepted`/`new` and fill later: follow them by client id, or by the
+//   trade_updates stream (stream.ts: wss://<base host>/stream, the SDK's TradingStream).
 // - Time zones: timestamps come with New York offsets and leave map.ts as UTC ISO; calendar dates
 //   and HH:MM times are New York local.
 import { trading } from '@alpacahq/alpaca-trade-api/rest';
-import type { Broker, CalendarDay, ClockReport, ListOrdersQuery, OrderReport, OrderRequest, PositionReport, AccountReport, SubmitPermit } from '../../ports/broker.js';
+import type { Broker, CalendarDay, ClockReport, ListOrdersQuery, OrderReport, OrderRequest, OrderStream, OrderUpdateEvent, PositionReport, AccountReport, ReplaceRequest, SubmitPermit } from '../../ports/broker.js';
 import { BrokerRejection, UnknownOutcome } from '../errors.js';
 import { BrokerDataError, toKobeError, type CallKind } from './errors.js';
 import { toAccount, toCalendar, toCancelResults, toClock, toOrder, toOrders, toPositions, wireDecimal } from './map.js';
@@ -43,6 +46,8 @@ export interface AlpacaClientOptions {
   fetchApi?: FetchLike;
   /** Client-side request budget per minute (Alpaca's limit is 200). */
   requestsPerMinute?: number;
+  /** The trade_updates stream's reconnect pacing (tests shorten it). */
+  stream?: { initialReconnectMs?: number; maxReconnectMs?: number };
 }
 
 type Raw = { raw: Response };
@@ -151,17 +156,44 @@ export class AlpacaBroker implements Broker {
   }
 
   async listOrders(q: ListOrdersQuery): Promise<OrderReport[]> {
+    // One page: at most 500 orders. Page further with `until` (desc) or `after` (asc).
     const raw = await this.call('read', `GET /v2/orders?status=${q.status}`, () =>
       this.orders.getAllOrdersRaw({
         status: q.status,
         limit: Math.min(q.limit ?? 50, 500),
         after: q.after,
-        direction: 'desc',
+        until: q.until,
+        direction: q.direction ?? 'desc',
         nested: true,
         symbols: q.symbols?.length ? q.symbols.join(',') : undefined,
       }),
     );
     return toOrders(raw);
+  }
+
+  async replaceOrder(id: string, req: ReplaceRequest, _permit: SubmitPermit): Promise<OrderReport> {
+    const pos = (x: number | undefined) => x === undefined || (Number.isFinite(x) && x > 0);
+    if (!pos(req.qty) || !pos(req.limit_price) || !pos(req.stop_price)) throw new BrokerRejection(`replace of order ${id} not sent: qty and prices must be positive numbers`, 422);
+    const body: trading.PatchOrderRequest = {
+      qty: req.qty === undefined ? undefined : wireDecimal(req.qty),
+      limitPrice: req.limit_price === undefined ? undefined : wireDecimal(req.limit_price),
+      stopPrice: req.stop_price === undefined ? undefined : wireDecimal(req.stop_price),
+      timeInForce: req.time_in_force,
+      clientOrderId: req.client_order_id,
+    };
+    const what = `replace of order ${id}`;
+    try {
+      return toOrder(await this.call('submit', what, () => this.orders.patchOrderByOrderIdRaw({ orderId: id, patchOrderRequest: body }), { clientOrderId: req.client_order_id }));
+    } catch (err) {
+      if (!(err instanceof BrokerDataError)) throw err;
+      throw new UnknownOutcome(`${what} was answered but ${err.message}`, { hint: 'read the old order back: its replaced_by names the new one', details: err.details });
+    }
+  }
+
+  async streamOrderUpdates(onEvent: (e: OrderUpdateEvent) => void, onState?: (state: 'connected' | 'disconnected', detail?: string) => void): Promise<OrderStream> {
+    // Loaded only here: the streaming half of the SDK pulls in ws and msgpack.
+    const { openOrderStream } = await import('./stream.js');
+    return openOrderStream({ baseUrl: this.o.baseUrl, keyId: this.o.keyId, secret: this.o.secret, connectTimeoutMs: Math.max(this.o.timeoutMs, 5_000), ...this.o.stream }, onEvent, onState);
   }
 
   async cancelOrder(id: string): Promise<void> {

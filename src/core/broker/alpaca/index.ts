@@ -6,7 +6,7 @@ import { AuthError, ConfigError, SafetyRefusal } from '../../errors.js';
 import type { Broker } from '../../ports/broker.js';
 import type { Clock } from '../../ports/clock.js';
 import { normaliseHost, paperHostProblem } from '../../risk/live-gates.js';
-import { AlpacaBroker, DEFAULT_RETRY, type FetchLike, type RetryPolicy } from './client.js';
+import { AlpacaBroker, DEFAULT_RETRY, type AlpacaClientOptions, type FetchLike, type RetryPolicy } from './client.js';
 import { KEY_HINT } from './errors.js';
 
 export { AlpacaBroker, DEFAULT_RETRY, type FetchLike, type RetryPolicy } from './client.js';
@@ -23,6 +23,10 @@ export interface AlpacaBrokerDeps {
   fetchApi?: FetchLike;
   /** Tests: shorter read-retry waits. */
   retry?: Partial<RetryPolicy>;
+  /** Tests: the client-side request budget per minute (default 190, under Alpaca's 200). */
+  requestsPerMinute?: number;
+  /** Tests: faster stream reconnects. */
+  stream?: AlpacaClientOptions['stream'];
 }
 
 const LOOPBACK = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
@@ -54,5 +58,7 @@ export function createAlpacaBroker(d: AlpacaBrokerDeps): Broker {
     timeoutMs: d.config.broker.timeout_ms,
     retry: { ...DEFAULT_RETRY, ...d.retry },
     fetchApi: d.fetchApi,
+    requestsPerMinute: d.requestsPerMinute,
+    stream: d.stream,
   });
 }

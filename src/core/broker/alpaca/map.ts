@@ -4,7 +4,7 @@
 // "0x10". A missing or unparseable required field is a BrokerDataError naming the field, never 0.
 // Timestamps arrive with offsets ("2025-01-14T16:00:00-05:00") and leave as UTC ISO strings.
 import { z } from 'zod';
-import type { AccountReport, BrokerOrderStatus, CalendarDay, ClockReport, OrderReport, PositionReport } from '../../ports/broker.js';
+import type { AccountReport, BrokerOrderStatus, CalendarDay, ClockReport, OrderReport, OrderUpdateEvent, PositionReport } from '../../ports/broker.js';
 import { BrokerDataError } from './errors.js';
 
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
@@ -37,27 +37,37 @@ interface WireOrderOut extends Omit<OrderReport, 'legs'> {
 }
 
 const OrderWire: z.ZodType<WireOrderOut, z.ZodTypeDef, unknown> = z.lazy(() =>
-  z.object({
-    id: z.string().min(1),
-    client_order_id: z.string().min(1),
-    symbol: z.string().min(1),
-    side: z.enum(['buy', 'sell']),
-    type: z.enum(['market', 'limit', 'stop', 'stop_limit']),
-    time_in_force: z.enum(['day', 'gtc', 'ioc', 'fok', 'opg', 'cls']),
-    qty: decimal,
-    filled_qty: decimal,
-    filled_avg_price: optDecimal,
-    limit_price: optDecimal,
-    stop_price: optDecimal,
-    status: z.enum(STATUSES),
-    // Alpaca sends "" for a simple order.
-    order_class: z.string().nullable().optional().transform((v) => (v ? v : 'simple')),
-    submitted_at: optInstant,
-    filled_at: optInstant,
-    canceled_at: optInstant,
-    updated_at: optInstant,
-    legs: z.array(OrderWire).nullable().optional().transform((v) => v ?? []),
-  }),
+  z
+    .object({
+      id: z.string().min(1),
+      client_order_id: z.string().min(1),
+      symbol: z.string().min(1),
+      side: z.enum(['buy', 'sell']),
+      type: z.enum(['market', 'limit', 'stop', 'stop_limit', 'trailing_stop']),
+      time_in_force: z.enum(['day', 'gtc', 'ioc', 'fok', 'opg', 'cls']),
+      // A notional (dollar) order has qty null and notional set; one of the two must be there.
+      qty: optDecimal,
+      notional: optDecimal,
+      filled_qty: decimal,
+      filled_avg_price: optDecimal,
+      limit_price: optDecimal,
+      stop_price: optDecimal,
+      trail_price: optDecimal,
+      trail_percent: optDecimal,
+      status: z.enum(STATUSES),
+      // Alpaca sends "" for a simple order.
+      order_class: z.string().nullable().optional().transform((v) => (v ? v : 'simple')),
+      submitted_at: optInstant,
+      filled_at: optInstant,
+      canceled_at: optInstant,
+      updated_at: optInstant,
+      replaces: z.string().min(1).nullable().optional().transform((v) => v ?? null),
+      replaced_by: z.string().min(1).nullable().optional().transform((v) => v ?? null),
+      legs: z.array(OrderWire).nullable().optional().transform((v) => v ?? []),
+    })
+    .superRefine((o, ctx) => {
+      if (o.qty === null && o.notional === null) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['qty'], message: 'neither qty nor notional is set' });
+    }),
 );
 
 const PositionWire = z.object({
@@ -126,6 +136,19 @@ function fail(what: string, field: string, problem: string): never {
 /** An order from the wire; throws BrokerDataError naming the first bad field. */
 export function toOrder(raw: unknown): OrderReport {
   return parse(OrderWire, raw, 'order');
+}
+
+const UpdateWire = z.object({
+  event: z.string().min(1),
+  order: OrderWire,
+  execution_id: z.string().min(1).nullable().optional().transform((v) => v ?? null),
+  timestamp: optInstant,
+});
+
+/** One `trade_updates` event's data from the stream; throws BrokerDataError naming the first bad field. */
+export function toOrderUpdate(raw: unknown): OrderUpdateEvent {
+  const u = parse(UpdateWire, raw, 'order update');
+  return { event: u.event, order: u.order, execution_id: u.execution_id, at: u.timestamp };
 }
 
 /** A list of orders from the wire. */

@@ -24,19 +24,26 @@ const SimOrderSchema = z.strictObject({
   filled_at: iso,
   canceled_at: iso,
   updated_at: iso,
-  /** Set on bracket legs: the entry order they belong to. */
+  /** Set on legs (bracket exits, the stop of an OCO): the order they belong to. */
   parent_id: z.string().nullable(),
-  /** Legs wait until their parent fills. */
+  /** Bracket legs wait until their parent fills. */
   active: z.boolean(),
-  /** Resting orders are checked against bars of sessions from this date on. */
-  rest_from: z.string(),
+  /** Version 1 books: resting orders were checked against sessions from this date on. */
+  rest_from: z.string().optional(),
+  /** When the order goes live (submitted_at + fill delay); null in version 1 books (= submitted_at). */
+  live_at: iso.default(null),
+  /** The session path has been matched up to this instant (or matching resumes here after a partial fill). */
+  checked_to: iso.default(null),
+  replaces: z.string().nullable().default(null),
+  replaced_by: z.string().nullable().default(null),
 });
 export type SimOrder = z.infer<typeof SimOrderSchema>;
 
-export const SimBookFile: StateFileDef<SimBook> = {
+export const SimBookFile: StateFileDef<SimBook, unknown> = {
   name: 'sim/book.json',
   schema: z.strictObject({
-    version: z.literal(1),
+    // Version 2 added live_at/checked_to/replaces/replaced_by with defaults: a version 1 book loads.
+    version: z.union([z.literal(1), z.literal(2)]).transform((): 2 => 2),
     created_at: z.string(),
     starting_cash: num,
     cash: num,
@@ -45,12 +52,12 @@ export const SimBookFile: StateFileDef<SimBook> = {
     orders: z.array(SimOrderSchema),
   }) as unknown as z.ZodType<SimBook, z.ZodTypeDef, unknown>,
   // Never used to trade: the sim broker creates its book with the configured starting cash.
-  initial: () => ({ version: 1, created_at: '1970-01-01T00:00:00Z', starting_cash: 0, cash: 0, next_id: 1, positions: {}, orders: [] }),
+  initial: () => ({ version: 2, created_at: '1970-01-01T00:00:00Z', starting_cash: 0, cash: 0, next_id: 1, positions: {}, orders: [] }),
 };
 
 /** The sim broker's whole book. */
 export interface SimBook {
-  version: 1;
+  version: 2;
   created_at: string;
   starting_cash: number;
   cash: number;
