@@ -7,7 +7,7 @@ import { errorText } from '../errors.js';
 import { IdempotencyFile, PositionsFile, type IdempotencyRecord, type PositionEntry } from '../state/schemas.js';
 import { setProtective } from './ledger.js';
 import { FINAL, OPEN, UNRESOLVED } from './status.js';
-import { replaceProtective, sessionOf, submitIntent, type SubmitDeps } from './submit.js';
+import { replaceProtective, resendSameId, resolveUnresolved, sessionOf, submitIntent, type SubmitDeps } from './submit.js';
 
 /** What happened to one position's protection. */
 export interface ProtectOutcome {
@@ -34,7 +34,12 @@ async function protectOne(d: SubmitDeps, p: PositionEntry): Promise<ProtectOutco
   if (p.stop === null) return out('skipped', null, 'no stop in the ledger (NO_EXIT_PLAN)');
   const qty = Math.floor(p.qty + 1e-9);
   if (qty < 1) return out('skipped', null, `${p.qty} shares: a stop needs whole shares`);
-  const current = protectiveOf(orders, p.symbol);
+  let current = protectiveOf(orders, p.symbol);
+  if (current && UNRESOLVED.has(current.status)) {
+    current = await resolveUnresolved(d, current, 'protective order outcome not known');
+    if (UNRESOLVED.has(current.status)) current = await resendSameId(d, current);
+    if (FINAL.has(current.status)) return protectOne(d, { ...p, qty: d.store.read(PositionsFile).positions.find((x) => x.symbol === p.symbol)?.qty ?? 0 });
+  }
   if (current) {
     if (current.client_order_id !== p.protective_client_order_id) await setProtective(d.store, p.symbol, current.client_order_id, d.clock.now());
     if (Math.abs(current.intent.qty - qty) < 1e-9 || UNRESOLVED.has(current.status) || current.broker_order_id === null) return out('resting', current.client_order_id, `${current.intent.qty} @ stop ${current.intent.stop_price}`);

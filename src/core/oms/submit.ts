@@ -252,3 +252,29 @@ export async function replaceProtective(d: SubmitDeps, old: IdempotencyRecord, q
     }
   }, { timeoutMs: d.config.broker.timeout_ms * 3 + 5_000 });
 }
+
+/**
+ * Send a protective order again under its own client id after a lookup found nothing: the broker
+ * refuses a reused id (422), so this can never make a second order, and a position is never left
+ * without its stop because an earlier attempt died before or during its POST.
+ */
+export async function resendSameId(d: SubmitDeps, r: IdempotencyRecord): Promise<IdempotencyRecord> {
+  const base = intentBase(r.intent);
+  fs.mkdirSync(d.locksDir, { recursive: true });
+  return withLock(path.join(d.locksDir, base), async () => {
+    const cur = d.store.read(IdempotencyFile).orders[r.client_order_id];
+    if (!UNRESOLVED.has(cur.status)) return cur;
+    const i = cur.intent;
+    const oco = i.kind === 'protect' && i.target_price ? { order_class: 'oco' as const, type: 'limit' as const, limit_price: i.target_price, stop_price: null, take_profit: { limit_price: i.target_price }, stop_loss: { stop_price: i.stop_price! } } : {};
+    try {
+      const order = await d.broker.submitOrder({ client_order_id: cur.client_order_id, symbol: i.symbol, side: i.side, qty: i.qty, type: i.type, time_in_force: i.time_in_force, limit_price: i.limit_price, stop_price: i.stop_price, ...oco }, PERMIT);
+      await d.audit.append('order_submitted', { client_order_id: cur.client_order_id, broker_order_id: order.id, symbol: i.symbol, side: i.side, qty: i.qty, kind: i.kind, resent_same_id: true });
+      await applyOrderUpdate(d, order, 'submit');
+      return d.store.read(IdempotencyFile).orders[cur.client_order_id];
+    } catch (err) {
+      if (err instanceof DuplicateClientOrderId) return resolveUnresolved(d, cur, 'the broker says this client id exists');
+      if (err instanceof BrokerRejection) return markIntent(d.store, cur.client_order_id, { status: 'REJECTED', reason: err.message }, d.clock.now());
+      return resolveUnresolved(d, cur, `re-sent under the same id, outcome unknown (${errorText(err)})`);
+    }
+  }, { timeoutMs: d.config.broker.timeout_ms * 3 + 5_000 });
+}

@@ -136,7 +136,7 @@ export async function tradeCycle(d: TradeCycleDeps, o: { forceWindow: boolean; t
   }
   // Orders are accepted now and filled later: follow this cycle's entries to a final state (the
   // fills book the ledger and journal in the OMS), then rest a protective stop on each position.
-  const sent = outcomes.filter((o) => !o.reused && o.client_order_id && (o.status === 'SUBMITTED' || o.status === 'PARTIALLY_FILLED' || o.status === 'PENDING' || o.status === 'UNKNOWN'));
+  const sent = outcomes.filter((o) => o.client_order_id && (o.status === 'SUBMITTED' || o.status === 'PARTIALLY_FILLED' || o.status === 'PENDING' || o.status === 'UNKNOWN'));
   if (sent.length) {
     const recs = await waitFinal(d.submit, sent.map((o) => o.client_order_id!), FILL_WAIT_MS);
     for (const r of recs) Object.assign(outcomes.find((o) => o.client_order_id === r.client_order_id)!, { status: r.status, filled_qty: r.filled_qty, reason: r.reason });
