@@ -117,3 +117,77 @@ describe('kill off', () => {
     expect(fs.statSync(t.ctx.paths.killSwitch).isDirectory()).toBe(true);
   });
 });
+
+describe('kill switch hardening', () => {
+  it('kill on raises REDUCING to HALTED (never the reverse), with its history and audit records', async () => {
+    const { testContext } = await import('../helpers/context.js');
+    const t = await testContext();
+    try {
+      const { runKillOn } = await import('../../src/commands/kill/on.js');
+      await runKillOn(t.ctx, { reason: 'trim', mode: 'reduce' });
+      expect(t.ctx.tradingState().state).toBe('REDUCING');
+      const up = await runKillOn(t.ctx, { reason: 'K1 loss', mode: 'halt' });
+      expect(up).toMatchObject({ created: true, escalated: true, trading_state: { state: 'HALTED', record: { reason: 'K1 loss' } } });
+      const down = await runKillOn(t.ctx, { reason: 'only trim', mode: 'reduce' });
+      expect(down).toMatchObject({ created: false, escalated: false, trading_state: { state: 'HALTED' } });
+      expect(fs.readFileSync(t.ctx.paths.chain, 'utf8').match(/"type":"kill_on"/g)).toHaveLength(2);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('kill on with no room for the record still halts with an empty switch', async () => {
+    const { activateKillSwitch } = await import('../../src/core/risk/kill-switch.js');
+    const { FakeClock } = await import('../../src/core/ports/clock.js');
+    const { testContext } = await import('../helpers/context.js');
+    const t = await testContext();
+    const write = fs.writeSync;
+    try {
+      // The disk is full: writing the record fails, creating an empty file (an inode) still works.
+      (fs as { writeSync: unknown }).writeSync = () => { const e = new Error('ENOSPC: no space left on device') as NodeJS.ErrnoException; e.code = 'ENOSPC'; throw e; };
+      const out = activateKillSwitch(t.ctx.paths.killSwitch, t.ctx.paths.stateDir, new FakeClock(), { reason: 'disk full', by: 'op', mode: 'halt' });
+      (fs as { writeSync: unknown }).writeSync = write;
+      expect(out).toMatchObject({ created: true, degraded: expect.stringContaining('ENOSPC'), state: { state: 'HALTED' } });
+      expect(fs.readFileSync(t.ctx.paths.killSwitch, 'utf8')).toBe('');
+      expect(fs.readdirSync(t.ctx.paths.stateDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    } finally {
+      (fs as { writeSync: unknown }).writeSync = write;
+      t.cleanup();
+    }
+  });
+
+  it('control characters in a kill switch written by hand are shown escaped', async () => {
+    const { testContext } = await import('../helpers/context.js');
+    const t = await testContext();
+    try {
+      fs.writeFileSync(t.ctx.paths.killSwitch, 'stop\r\x1b[2KACTIVE');
+      expect(t.ctx.tradingState()).toMatchObject({ state: 'HALTED', record: { reason: 'stop\\r\\x1b[2KACTIVE' } });
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('kill off writes its history and audit block before removing the switch, and clears a tomb a crash left', async () => {
+    const { testContext } = await import('../helpers/context.js');
+    const t = await testContext();
+    try {
+      const { runKillOn } = await import('../../src/commands/kill/on.js');
+      const { runKillOff } = await import('../../src/commands/kill/off.js');
+      await runKillOn(t.ctx, { reason: 'x', mode: 'halt' });
+      fs.writeFileSync(`${t.ctx.paths.killSwitch}.removed.99999`, '{}');
+      const audit = await t.ctx.audit();
+      const append = audit.append.bind(audit);
+      let switchAtAudit: boolean | null = null;
+      audit.append = async (type, data) => {
+        if (type === 'kill_off') switchAtAudit = fs.existsSync(t.ctx.paths.killSwitch);
+        return append(type, data);
+      };
+      await runKillOff(t.ctx, { yes: true, force: true, note: 'ok' });
+      expect(switchAtAudit).toBe(true);
+      expect(t.ctx.tradingState().state).toBe('ACTIVE');
+      expect(fs.readdirSync(t.ctx.paths.stateDir).filter((f) => f.includes('.removed.'))).toEqual([]);
+    } finally {
+      t.cleanup();
+    }
+  });
+});

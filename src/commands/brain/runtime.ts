@@ -194,7 +194,8 @@ export async function createBrain(base: KobeContext, o: BrainOptions): Promise<B
       env.events.emit('kill_switch_seen', { from: seen.state, to: ts.state, reason: ts.record?.reason ?? null, at: now.toISOString() }, ts.state === 'ACTIVE' ? 'info' : 'warn');
       // The brain's own triggers alert through fireTriggers; a human's touch or `kill` is alerted here.
       if (ts.state === 'ACTIVE') env.alerts.send('kill_switch_off', `kill switch off: trading ${ts.state}`);
-      else if (ts.record?.activated_by !== 'brain') env.alerts.send('kill_switch_on', `kill switch ON (${ts.state}): ${ts.record?.reason ?? ts.detail ?? ''}`);
+      // `kobe kill on` alerts by itself; a switch made by hand (touch, echo) has no author and is alerted here.
+      else if (!ts.record?.activated_by) env.alerts.send('kill_switch_on', `kill switch ON (${ts.state}): ${ts.record?.reason ?? ts.detail ?? ''}`);
       seen = ts;
     }
   };

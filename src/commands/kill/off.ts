@@ -42,16 +42,20 @@ export async function runKillOff(ctx: KobeContext, opts: KillOffOptions): Promis
     throw new SafetyRefusal(`trading stays halted: ${blockers.join('; ')}`, { hint: 'run `kobe reconcile` (and `kobe reconcile --fix --yes`), then retry; --force overrides and is recorded', details: { blockers } });
   }
   if (!opts.yes) await ctx.out.confirm(`Resume trading (kill switch reason: ${before.record?.reason})?`);
-  removeKillSwitch(ctx.paths.killSwitch, ctx.paths.stateDir);
   const rec = before.record!;
   const now = ctx.clock.now().toISOString();
   const overridden = opts.force ? blockers : [];
+  // Records first, then the switch: a crash in between leaves trading halted with the intent on
+  // record, never ACTIVE without a trace (a rerun writes them again and removes it).
   await appendKillHistory(ctx.paths.killHistory, {
     event: 'off', reason: rec.reason, mode: rec.mode, activated_at: rec.activated_at, activated_by: rec.activated_by,
     deactivated_at: now, deactivated_by: ctx.user, note: opts.note, forced: overridden.length > 0,
   });
   await (await ctx.audit()).append('kill_off', { reason: rec.reason, by: ctx.user, note: opts.note ?? null, forced: overridden.length > 0, overridden });
+  removeKillSwitch(ctx.paths.killSwitch, ctx.paths.stateDir);
   (await ctx.events()).emit('kill_off', { reason: rec.reason, note: opts.note, forced: overridden.length > 0 }, 'warn');
+  const { notifyOperator } = await import('../../cli/notify.js');
+  await notifyOperator(ctx, 'kill_switch_off', `kill switch OFF by ${ctx.user}: trading ACTIVE${opts.note ? ` (${opts.note})` : ''}`);
   return { changed: true, previous: rec, overridden };
 }
 

@@ -102,7 +102,7 @@ export async function fireTriggers(fired: TriggerFired[], d: FireDeps): Promise<
   };
   let outcome;
   try {
-    outcome = activateKillSwitch(d.killFile, d.stateDir, d.clock, { reason, by: 'brain', mode: 'halt', trigger });
+    outcome = activateKillSwitch(d.killFile, d.stateDir, d.clock, { reason, by: 'brain', mode: 'halt', trigger, escalate: false });
   } catch (err) {
     await attempt('event', () => d.events.emit('kill_switch_auto_failed', { trigger, reason, error: errorText(err) }, 'fatal'));
     d.alerts.send('error', `automatic kill switch (${trigger}) could NOT be written: ${errorText(err)}. Halt by hand: kobe kill on --reason "${trigger}"`, { trigger });

@@ -1,4 +1,5 @@
 // Broker errors shared by every adapter, so the submit path and reconcile handle them generically.
+import { escapeControl } from '../text.js';
 import { ConnectivityError, OrderRejected } from '../errors.js';
 
 /** The broker refused an order; `status` is the HTTP-like status (403, 422, ...). */
@@ -8,7 +9,8 @@ export class BrokerRejection extends OrderRejected {
     readonly status: number,
     opts: { hint?: string } = {},
   ) {
-    super(message, { hint: opts.hint, details: { status } });
+    // The broker's words reach terminals and the store: shown, never interpreted.
+    super(escapeControl(message), { hint: opts.hint, details: { status } });
   }
 }
 

@@ -15,11 +15,17 @@ export interface KillOnRequest {
   by: string;
   mode: 'halt' | 'reduce';
   trigger?: string;
+  /** A halt replaces a reduce-only switch (default); the brain's triggers leave a human's switch alone. */
+  escalate?: boolean;
 }
 
 /** Outcome of `kill on`. */
 export interface KillOnOutcome {
   created: boolean;
+  /** A REDUCING switch was raised to HALTED (never the reverse). */
+  escalated: boolean;
+  /** Set when only an empty switch could be written (full disk, quota, read-only temp): still HALTED. */
+  degraded: string | null;
   state: TradingState;
 }
 
@@ -37,7 +43,14 @@ export interface KillHistoryEntry {
   forced?: boolean;
 }
 
-/** Activate the kill switch; idempotent, never prompts, never waits on anything but the disk. */
+/** Errors that mean "nothing more can be written here" rather than a bug. */
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM']);
+
+/**
+ * Activate the kill switch; idempotent, never prompts, never waits on anything but the disk. A halt
+ * replaces a reduce-only switch (escalation); when the record cannot be written at all, an empty
+ * file (which `touch` would make, and which means HALTED) is created instead.
+ */
 export function activateKillSwitch(killFile: string, stateDir: string, clock: Clock, req: KillOnRequest): KillOnOutcome {
   fs.mkdirSync(stateDir, { recursive: true });
   const record: KillRecord = {
@@ -48,27 +61,57 @@ export function activateKillSwitch(killFile: string, stateDir: string, clock: Cl
     ...(req.trigger ? { trigger: req.trigger } : {}),
   };
   const tmp = path.join(stateDir, `.KILL_SWITCH.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = fs.openSync(tmp, 'wx', 0o644);
   let created = false;
+  let escalated = false;
   try {
-    fs.writeSync(fd, `${JSON.stringify(record)}\n`);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
+    const fd = fs.openSync(tmp, 'wx', 0o644);
+    try {
+      fs.writeSync(fd, `${JSON.stringify(record)}\n`);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     try {
       fs.linkSync(tmp, killFile);
       created = true;
     } catch (err) {
       if (errnoCode(err) !== 'EEXIST') throw err;
+      if (req.mode === 'halt' && req.escalate !== false && tradingState(killFile, stateDir).state === 'REDUCING') {
+        fs.renameSync(tmp, killFile);
+        escalated = true;
+      }
     }
+  } catch (err) {
+    if (!NO_SPACE.has(errnoCode(err) ?? '')) throw err;
+    return emptySwitch(killFile, stateDir, `the record could not be written (${errnoCode(err)}): an empty switch was created instead`);
   } finally {
     fs.rmSync(tmp, { force: true });
   }
   fsyncDir(stateDir);
-  return { created, state: tradingState(killFile, stateDir) };
+  return { created, escalated, degraded: null, state: tradingState(killFile, stateDir) };
+}
+
+/** Last resort: an empty KILL_SWITCH needs an inode but no data block. */
+function emptySwitch(killFile: string, stateDir: string, why: string): KillOnOutcome {
+  let created = false;
+  try {
+    fs.closeSync(fs.openSync(killFile, 'wx', 0o644));
+    created = true;
+  } catch (err) {
+    if (errnoCode(err) !== 'EEXIST') throw new SafetyRefusal(`could not create ${killFile} (${errorText(err)}): trading is NOT halted`, { hint: 'free disk space or remount read-write, then `kobe kill on` again; stop the brain (`kobe brain stop`) meanwhile' });
+  }
+  try {
+    fsyncDir(stateDir);
+  } catch {
+    /* the switch exists; durability of its directory entry is best effort on a failing disk */
+  }
+  return { created, escalated: false, degraded: why, state: tradingState(killFile, stateDir) };
 }
 
 /** Remove the kill switch file atomically; refuses when it is not a plain file. */
 export function removeKillSwitch(killFile: string, stateDir: string): void {
+  // A removal cut off between its rename and its delete leaves a tomb: finish that one first.
+  for (const f of fs.readdirSync(stateDir)) if (f.startsWith(`${path.basename(killFile)}.removed.`)) fs.rmSync(path.join(stateDir, f), { force: true });
   let st: fs.Stats;
   try {
     st = fs.lstatSync(killFile);

@@ -1,5 +1,6 @@
 // Trading state (SPEC section 4): the kill switch file decides it, read fresh on every order.
 // Anything that cannot be read for certain means HALTED: failing closed is the only safe answer.
+import { escapeControl } from '../text.js';
 import fs from 'node:fs';
 import { errnoCode, errorText } from '../errors.js';
 
@@ -32,10 +33,10 @@ export function parseKillRecord(text: string): { record: KillRecord; source: Tra
     try {
       const o = JSON.parse(trimmed) as Record<string, unknown>;
       if (o && typeof o === 'object' && !Array.isArray(o)) {
-        const str = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+        const str = (k: string) => (typeof o[k] === 'string' ? escapeControl(o[k] as string) : undefined);
         return {
           record: {
-            reason: str('reason') ?? trimmed,
+            reason: str('reason') ?? escapeControl(trimmed),
             activated_at: str('activated_at'),
             activated_by: str('activated_by'),
             mode: o.mode === 'reduce' ? 'reduce' : 'halt',
@@ -48,7 +49,8 @@ export function parseKillRecord(text: string): { record: KillRecord; source: Tra
       /* not JSON after all: shown as text */
     }
   }
-  return { record: { reason: trimmed.length > 500 ? `${trimmed.slice(0, 500)}...` : trimmed, mode: 'halt' }, source: 'text' };
+  const shown = escapeControl(trimmed);
+  return { record: { reason: shown.length > 500 ? `${shown.slice(0, 500)}...` : shown, mode: 'halt' }, source: 'text' };
 }
 
 /** Read the trading state from the kill switch file at `killFile` (inside `stateDir`). */

@@ -145,7 +145,7 @@ describe('activateKillSwitch', () => {
     activateKillSwitch(kill, stateDir, clock, { reason: 'first', by: 'alice', mode: 'reduce' });
     const firstBytes = fs.readFileSync(kill);
     const later = new FakeClock('2025-01-14T16:00:00Z');
-    const second = activateKillSwitch(kill, stateDir, later, { reason: 'second', by: 'bob', mode: 'halt' });
+    const second = activateKillSwitch(kill, stateDir, later, { reason: 'second', by: 'bob', mode: 'reduce' });
     expect(second.created).toBe(false);
     expect(second.state).toMatchObject({ state: 'REDUCING', record: { reason: 'first', activated_by: 'alice' } });
     expect(fs.readFileSync(kill).equals(firstBytes)).toBe(true);
