@@ -83,7 +83,7 @@ export async function run({ orders = 200 } = {}) {
   await replayFigure();
 }
 
-async function submitAndReconcile(orders) {
+export async function submitAndReconcile(orders) {
   const { home, ctx } = await world(orders);
   const deps = await ctx.submitDeps();
   await submitIntent(deps, { session_date: '2025-01-14', symbol: 'S0000', side: 'buy', qty: 1, type: 'limit', time_in_force: 'ioc', limit_price: 100, stop_price: null, strategy: 'bench', kind: 'entry' });
@@ -139,7 +139,7 @@ function planned(symbol, px, session = '2025-01-14') {
 
 // 1. Sim: submitIntent -> waitFinal -> ensureProtection, per entry on a distinct symbol. The sim's
 // clock is the context's FakeClock, which the OMS's wait() advances: no fill delay is slept.
-async function simLifecycle(n) {
+export async function simLifecycle(n) {
   const { home, ctx, clock } = await world(n);
   const deps = await ctx.submitDeps();
   const total = [];
@@ -189,7 +189,7 @@ function counted(broker, counts) {
 // idempotency store written directly, accepted 50 ms apart before the restart), then a fresh
 // context (a new process's view: cold caches) runs one syncOrders; then the same again with
 // nothing changed (what every command and brain cycle pays).
-async function syncAfterRestart(n) {
+export async function syncAfterRestart(n) {
   const w = await world(500);
   const store = await w.ctx.state();
   const syms = SYMS(500);
@@ -215,6 +215,8 @@ async function syncAfterRestart(n) {
     }])),
   });
   const idemBytes = fs.statSync(store.file(IdempotencyFile)).size;
+  // A home that submitted orders has its lock directory (submitIntent makes it).
+  fs.mkdirSync(path.join(w.home, 'state', 'locks'), { recursive: true });
   // The restart: a new context on the same home and instant.
   const ctx = await createContext({ home: w.home, json: true, clock: new FakeClock(iso(now)), env: { USER: 'bench' }, streams: { stdout: quiet, stderr: quiet } });
   const base = await ctx.submitDeps();
@@ -244,7 +246,7 @@ async function syncAfterRestart(n) {
 // 3. Fake Alpaca through the real SDK adapter: an entry rests (limit below the fake's price), then
 // server.fill() -> trade_updates event -> followOrderStream -> applyOrderUpdate -> the ledger has
 // the position (timed to the stream hook, which runs right after the apply; checked in the store).
-async function fakeStreamFills(n) {
+export async function fakeStreamFills(n) {
   const { FakeAlpacaServer, alpacaBrokerFor } = await loadFake('alpaca-server');
   const syms = SYMS(n);
   const server = await new FakeAlpacaServer({ cash: 1e8, prices: Object.fromEntries(syms.map((s) => [s, 100])) }).start();

@@ -71,6 +71,10 @@ export async function runStateRestore(ctx: KobeContext, opts: { stamp: string; y
   if (!opts.yes) await ctx.out.confirm(`Restore ${restorable(info).length} state file(s) from ${opts.stamp}?`);
   const pre = await backupState(ctx.paths, new Date(ctx.clock.now().getTime() + 1));
   const restored = await restoreFiles(ctx.paths, info);
+  // The budget snapshots follow the (merged) orders, not the old files.
+  const { writeBudgetSnapshots } = await import('../../core/oms/budgets.js');
+  const { etDate } = await import('../../core/market/time.js');
+  await writeBudgetSnapshots(await ctx.state(), etDate(ctx.clock.now())).catch(() => undefined);
   await (await ctx.audit()).append('state_restored', { stamp: opts.stamp, files: restored, pre_restore_backup: pre.stamp, by: ctx.user });
   (await ctx.events()).emit('state_restored', { stamp: opts.stamp, files: restored.length, pre_restore_backup: pre.stamp }, 'warn');
   return { stamp: opts.stamp, restored, pre_restore_backup: pre.stamp };

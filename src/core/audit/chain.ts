@@ -272,6 +272,18 @@ export class AuditChain {
     });
   }
 
+  /** Throw the StateError an append would throw, without writing: for checks before an order leaves. */
+  checkTail(): void {
+    const { last } = readTail(this.chainFile);
+    if (last === null) {
+      if (readHead(this.headFile)) throw new StateError(this.headFile, 'seq', 'the head anchors blocks but the chain has none', { hint: 'run `kobe verify-chain`' });
+      return;
+    }
+    const r = checkLine(last);
+    if (!r.ok) throw new StateError(this.chainFile, 'last block', `${r.reason}; the chain cannot be extended`, { hint: 'run `kobe verify-chain` to locate the damage' });
+    this.nextSeq(r);
+  }
+
   private async appendLocked(records: Array<Record<string, unknown>>, by: string): Promise<AppendedBlock> {
     const { last, tornFrom, size } = readTail(this.chainFile);
     let prevHash: string | null = null;

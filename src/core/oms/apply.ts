@@ -19,7 +19,7 @@ export interface OmsDeps {
   broker: Broker;
   store: StateStore;
   clock: Clock;
-  audit: { append(type: string, data: Record<string, unknown>): Promise<unknown> };
+  audit: { append(type: string, data: Record<string, unknown>): Promise<unknown>; checkTail?(): void };
   events: EventLog;
   logsDir: string;
   /** Directory of the locks (state/locks). */

@@ -16,7 +16,7 @@ import type { OrderReport, OrderRequest, SubmitPermit } from '../ports/broker.js
 import { riskGate, type VetoReason } from '../risk/gate.js';
 import { paperHostProblem, type LiveGate } from '../risk/live-gates.js';
 import type { TradingState } from '../risk/trading-state.js';
-import { IdempotencyFile, RiskVetoesFile, type IdempotencyRecord, type OrderIntentRecord, type OrderStatus } from '../state/schemas.js';
+import { DailyBudgetFile, IdempotencyFile, PositionsFile, RiskVetoesFile, WeeklyBudgetFile, type IdempotencyRecord, type OrderIntentRecord, type OrderStatus } from '../state/schemas.js';
 import type { StateStore } from '../state/store.js';
 import { applyOrderUpdate, type OmsDeps } from './apply.js';
 import { dailyUsage, writeBudgetSnapshots } from './budgets.js';
@@ -110,8 +110,18 @@ export async function resolveUnresolved(d: OmsDeps, r: IdempotencyRecord, why: s
   return d.store.read(IdempotencyFile).orders[r.client_order_id];
 }
 
+/**
+ * Every state file this order will write, and the chain, read and validated before anything can be
+ * sent: a corrupt one stops the order here (StateError, exit 3), not after the broker filled it.
+ */
+export function assertStateWritable(d: SubmitDeps): void {
+  for (const def of [IdempotencyFile, PositionsFile, DailyBudgetFile, WeeklyBudgetFile, RiskVetoesFile] as const) d.store.read(def as typeof IdempotencyFile);
+  d.audit.checkTail?.();
+}
+
 /** Send one intent through every gate; the only code that may call Broker.submitOrder. */
 export async function submitIntent(d: SubmitDeps, intent: OrderIntent): Promise<SubmitOutcome> {
+  assertStateWritable(d);
   const base = intentBase(intent);
   const state = effectiveState(d, intent);
   if (state.state === 'HALTED') return refuseHalted(d, intent, clientOrderId(intent), state);

@@ -1,5 +1,7 @@
 // Snapshots of state/ under data/snapshots/<UTC stamp>/ (SPEC section 1). A restore never
-// brings back an old kill switch, audit chain or kill history: those only ever move forward.
+// brings back an old kill switch, audit chain or kill history (those only ever move forward), never
+// rolls back the sim broker's own books (a broker is not restored), and never forgets an order: the
+// idempotency store is merged, so today's orders, and the budgets derived from them, survive.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,7 +10,8 @@ import type { KobePaths } from '../paths.js';
 import { atomicWrite } from './atomic.js';
 import { withLock } from './lock.js';
 
-const NEVER_RESTORED = new Set(['KILL_SWITCH', 'hash_chain.jsonl', 'hash_chain.head.json', 'kill_switch_history.jsonl']);
+const NEVER_RESTORED = new Set(['KILL_SWITCH', 'hash_chain.jsonl', 'hash_chain.head.json', 'kill_switch_history.jsonl', 'sim/book.json']);
+const ORDERS = 'idempotency_store.json';
 const STAMP = /^\d{8}T\d{6}(\d{3})?Z$/;
 
 /** A file inside a snapshot with its hash. */
@@ -99,9 +102,24 @@ export async function restoreFiles(paths: KobePaths, info: SnapshotInfo): Promis
   const written: string[] = [];
   for (const f of restorable(info)) {
     const dest = path.join(paths.stateDir, f.path);
-    const buf = fs.readFileSync(path.join(info.dir, f.path));
+    let buf: Buffer | string = fs.readFileSync(path.join(info.dir, f.path));
+    if (f.path === ORDERS) buf = mergeOrders(buf, dest);
     await withLock(dest, () => atomicWrite(dest, buf));
     written.push(f.path);
   }
   return written;
+}
+
+/** The snapshot's order records plus every current one (current wins: it knows the later outcome). */
+function mergeOrders(snapshot: Buffer, currentFile: string): Buffer | string {
+  let current: { orders?: Record<string, unknown> } | null = null;
+  try {
+    current = JSON.parse(fs.readFileSync(currentFile, 'utf8')) as { orders?: Record<string, unknown> };
+  } catch {
+    // A missing or unreadable current store is what a restore repairs: the snapshot's stands.
+    return snapshot;
+  }
+  const old = JSON.parse(snapshot.toString('utf8')) as { version: number; orders: Record<string, unknown> };
+  if (!current?.orders || typeof current.orders !== 'object') return snapshot;
+  return `${JSON.stringify({ ...old, orders: { ...old.orders, ...current.orders } }, null, 2)}\n`;
 }

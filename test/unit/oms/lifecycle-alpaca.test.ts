@@ -191,6 +191,37 @@ describe('order lifecycle against the fake Alpaca (SDK adapter)', () => {
     expect(count(w, 'order_expired')).toBe(1);
   });
 
+  it('3b. partial fills through the stream: the stop rests for 4, then is resized (replace) to 10 when the rest fills; one live stop, the ledger names it', async () => {
+    const w = await alpacaWorld();
+    const s = await openStream(w, brainHook(w));
+    const out = await submitIntent(w.deps, withPlan('AAPL', 10, 101, 95));
+    w.server.fill(out.broker_order_id!, 4, 100.5);
+    await until('the stop for 4', () => w.store.read(PositionsFile).positions[0]?.protective_client_order_id === PROTECT);
+    await s.idle();
+    expect(w.store.read(IdempotencyFile).orders[PROTECT].intent.qty).toBe(4);
+    // The rest fills (before any tick: a tick would cancel the IOC remainder).
+    w.server.fill(out.broker_order_id!, 6, 100);
+    const A2 = 'kobe-20250114-AAPL-sell-ibsrsi-protect-a2';
+    await until('the resize', () => w.store.read(IdempotencyFile).orders[A2] !== undefined && w.store.read(PositionsFile).positions[0]?.qty === 10);
+    await s.idle();
+    const ledgerAfterResize = w.store.read(PositionsFile).positions;
+    w.clock.advance(1_000); // the venue completes the replace
+    console.log(JSON.stringify(w.server.orders.map((o) => [o.client_order_id, o.status, o.qty, o.replaces, o.replaced_by])), JSON.stringify(Object.values(w.store.read(IdempotencyFile).orders).map((r) => [r.client_order_id, r.status, r.broker_status])));
+    await until('the replace applied', () => w.store.read(IdempotencyFile).orders[PROTECT]?.status === 'REPLACED');
+    await s.idle();
+    await syncOrders(w.deps);
+    const live = w.server.orders.filter((o) => o.type === 'stop' && !['canceled', 'replaced', 'filled', 'expired', 'rejected'].includes(o.status));
+    expect(live).toEqual([expect.objectContaining({ client_order_id: A2, qty: 10, stop_price: 95, status: 'new' })]);
+    expect(w.store.read(IdempotencyFile).orders[A2]).toMatchObject({ status: 'SUBMITTED', intent: expect.objectContaining({ qty: 10, kind: 'protect' }) });
+    expect((await ensureProtection(w.deps))[0]).toMatchObject({ action: 'resting', client_order_id: A2 });
+    expect(w.store.read(DailyBudgetFile)).toMatchObject({ entries: 1, notional_used: 1002 });
+    expect(readTrades(w.t.ctx.paths.logsDir).trades.filter((x) => x.event === 'fill').map((x) => x.qty)).toEqual([4, 6]);
+    expect(count(w, 'order_filled')).toBe(2);
+    expect(count(w, 'order_replaced')).toBe(1);
+    // The ledger records the stop that rests (SPEC 5), right after the resize, not only after the next ensureProtection.
+    expect(ledgerAfterResize).toEqual([expect.objectContaining({ symbol: 'AAPL', qty: 10, protective_client_order_id: A2 })]);
+  });
+
   it('7. close-all while a cancel is pending: that symbol WAITING, the other sold; a second close-all after the tick closes it', async () => {
     const w = await alpacaWorld();
     await submitIntent(w.deps, withPlan('AAPL', 10, 101, 95));

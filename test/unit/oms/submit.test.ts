@@ -156,4 +156,50 @@ describe('submit path against the sim broker', () => {
     expect(await waiting).toMatchObject({ status: 'REFUSED', veto: 'trading_state' });
     expect(await deps.broker.listOrders({ status: 'all' })).toHaveLength(0);
   });
+
+  it.each([
+    ['weekly_budget.json', '{"version":1,"week_start":"2025-01-13","new_exposure":"lots","entries_by_day":{}}'],
+    ['risk_vetoes.json', 'not json'],
+    ['positions.json', '{"version":1}'],
+  ])('a corrupt %s stops the order before anything is sent (exit 3, file untouched)', async (file, text) => {
+    t = await simWorld();
+    const deps = await t.ctx.submitDeps();
+    fs.writeFileSync(t.ctx.paths.state(file), text);
+    const err = await submitIntent(deps, entry('AAPL', 10, 101)).catch((e) => e);
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toContain(file);
+    expect(fs.readFileSync(t.ctx.paths.state(file), 'utf8')).toBe(text);
+    expect(await deps.broker.listOrders({ status: 'all' })).toHaveLength(0);
+    expect(Object.keys((await t.ctx.state()).read(IdempotencyFile).orders)).toEqual([]);
+  });
+
+  it('a damaged end of the audit chain stops the order before anything is sent', async () => {
+    t = await simWorld();
+    const deps = await t.ctx.submitDeps();
+    await (await t.ctx.audit()).append('note', {});
+    fs.appendFileSync(t.ctx.paths.chain, '{"payload":{"type":"forged"},"prev_hash":null,"this_hash":"00"}\n');
+    const err = await submitIntent(deps, entry('AAPL', 10, 101)).catch((e) => e);
+    expect(err.exitCode).toBe(3);
+    expect(await deps.broker.listOrders({ status: 'all' })).toHaveLength(0);
+  });
+});
+
+describe('state restore never rolls back today', () => {
+  it('after backup, entries, halt, restore and kill off: today orders are still there and the cap still holds', async () => {
+    t = await simWorld();
+    const { runStateBackup, runStateRestore } = await import('../../../src/commands/state/backup.js');
+    const snap = await runStateBackup(t.ctx, { list: false });
+    const deps = await t.ctx.submitDeps();
+    for (const [s, q, l] of [['AAPL', 10, 101], ['MSFT', 5, 201]] as const) await waitFinal(deps, [(await submitIntent(deps, entry(s, q, l))).client_order_id], 10_000);
+    fs.writeFileSync(t.ctx.paths.killSwitch, 'restoring');
+    await runStateRestore(t.ctx, { stamp: snap.stamp!, yes: true });
+    fs.rmSync(t.ctx.paths.killSwitch);
+    const store = await t.ctx.state();
+    expect(Object.keys(store.read(IdempotencyFile).orders)).toHaveLength(2);
+    expect(store.read(DailyBudgetFile)).toMatchObject({ date: '2025-01-14', entries: 2 });
+    // Two entries a day: the third is still vetoed after the restore.
+    expect(await submitIntent(deps, entry('XOM', 10, 51))).toMatchObject({ status: 'VETOED', veto: 'entries_per_day' });
+    // The sim broker's own books are not rolled back either.
+    expect((await deps.broker.positions()).map((p) => p.symbol)).toEqual(['AAPL', 'MSFT']);
+  });
 });
