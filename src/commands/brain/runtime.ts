@@ -48,6 +48,8 @@ export interface BrainOptions {
 /** What startup (the recovery path) did. */
 export interface StartupReport {
   reconcile: string;
+  /** True only when the start-up reconcile ran and was clean: exits are managed on a reconciled book only. */
+  reconciled: boolean;
   exits: string;
 }
 
@@ -269,17 +271,20 @@ export async function createBrain(base: KobeContext, o: BrainOptions): Promise<B
     env, loop, server, health, snapshot,
     async startup() {
       await startStream();
-      const rep: StartupReport = { reconcile: '', exits: '' };
+      const rep: StartupReport = { reconcile: '', reconciled: false, exits: '' };
       env.events.emit('brain_start', { pid: process.pid, mode: o.mode, at: o.clock.now().toISOString(), health_url: server?.url ?? null });
       try {
         rep.reconcile = (await reconcileTask(env)).detail;
+        rep.reconciled = env.run.tradingRefused?.by !== 'reconcile';
       } catch (err) {
         env.run.tradingRefused = { by: 'reconcile', reason: `reconcile failed at start: ${errorText(err)}`, since: o.clock.now().toISOString() };
         env.alerts.send('error', `brain started without a reconcile: ${errorText(err)}; entries refused`);
         rep.reconcile = env.run.tradingRefused.reason;
       }
       // Exits missed while the brain was down: now if the market is open, else at the first exit slot.
-      if (marketStatus(o.clock.now()).isOpen) rep.exits = (await runTask({ id: 'exits@start', kind: 'exits', date: etDate(o.clock.now()), at: '', at_utc: o.clock.now().toISOString(), until: '', trading: false, critical: true, note: 'start-up catch-up' })).detail;
+      // Never on an unreconciled book: the ledger may be wrong, and the resting stops protect meanwhile.
+      if (!rep.reconciled) rep.exits = 'skipped: the book is not reconciled (protective stops keep resting at the broker); run `kobe reconcile --fix --yes`';
+      else if (marketStatus(o.clock.now()).isOpen) rep.exits = (await runTask({ id: 'exits@start', kind: 'exits', date: etDate(o.clock.now()), at: '', at_utc: o.clock.now().toISOString(), until: '', trading: false, critical: true, note: 'start-up catch-up' })).detail;
       else rep.exits = 'market closed: the catch-up runs at the first exit slot of the next session';
       env.events.emit('brain_recovered', { ...rep });
       return rep;

@@ -1,3 +1,4 @@
+import { CheckFailed, Interrupted, KobeError, SafetyRefusal, UsageError } from '../../core/errors.js';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,7 +11,6 @@ import type { Output } from '../../cli/output.js';
 import { writeHeartbeat } from '../../core/brain/heartbeat.js';
 import { RealWaiter, type LoopStatus } from '../../core/brain/loop.js';
 import { acquireRunnerLock, runningBrainPid } from '../../core/brain/runner-lock.js';
-import { Interrupted, KobeError, SafetyRefusal, UsageError } from '../../core/errors.js';
 import { HeartbeatFile } from '../../core/state/schemas.js';
 import { parseReplayRange, runReplay, type ReplaySummary } from './replay.js';
 import { createBrain, type StartupReport } from './runtime.js';
@@ -95,6 +95,11 @@ async function runForeground(ctx: KobeContext, o: BrainStartOptions): Promise<Br
       writeHeartbeat(ctx.paths, { version: 1, ts: ctx.clock.now().toISOString(), pid: process.pid, phase: 'stopped', last_task: s.current ? `${s.current} (abandoned)` : s.last_task, last_success: s.last_success, cycles: s.cycles, last_cycle_ok: false });
     }
     if (signal) throw new Interrupted(signal);
+    const result: BrainStartResult = { mode: o.once ? 'once' : 'foreground', pid: process.pid, startup: startup === 'abandoned' ? undefined : startup, status: b.loop.status, stale_lock_cleaned: cleaned };
+    // One cycle from cron: its exit code must say when the reconcile or a task failed.
+    if (o.once && startup !== 'abandoned' && (!startup.reconciled || !b.loop.status.last_cycle_ok)) {
+      throw new CheckFailed(`brain --once: ${!startup.reconciled ? `start-up reconcile not clean (${startup.reconcile})` : 'a task failed'}`, { result, hint: 'see `kobe brain status` and logs/events.jsonl (brain_task); `kobe reconcile` for the book' });
+    }
     return { mode: o.once ? 'once' : 'foreground', pid: process.pid, startup: startup === 'abandoned' ? undefined : startup, status: b.loop.status, stale_lock_cleaned: cleaned };
   } finally {
     signalHooks.graceful = null;

@@ -191,7 +191,10 @@ describe('order lifecycle against the fake Alpaca (SDK adapter)', () => {
     expect(count(w, 'order_expired')).toBe(1);
   });
 
-  it('3b. partial fills through the stream: the stop rests for 4, then is resized (replace) to 10 when the rest fills; one live stop, the ledger names it', async () => {
+  /** The stops at the fake that can still fill. */
+  const liveStops = (w: World) => w.server.orders.filter((o) => o.type === 'stop' && !['canceled', 'replaced', 'filled', 'expired', 'rejected'].includes(o.status));
+
+  it('3b. an IOC entry filled 4 then 6 at once: the stop placed after the 4 is resized to 10 once the venue has it, with no further call', async () => {
     const w = await alpacaWorld();
     const s = await openStream(w, brainHook(w));
     const out = await submitIntent(w.deps, withPlan('AAPL', 10, 101, 95));
@@ -199,27 +202,47 @@ describe('order lifecycle against the fake Alpaca (SDK adapter)', () => {
     await until('the stop for 4', () => w.store.read(PositionsFile).positions[0]?.protective_client_order_id === PROTECT);
     await s.idle();
     expect(w.store.read(IdempotencyFile).orders[PROTECT].intent.qty).toBe(4);
-    // The rest fills (before any tick: a tick would cancel the IOC remainder).
+    // The rest fills while the stop is still `accepted` (not at the exchange yet), as an IOC's fills do.
     w.server.fill(out.broker_order_id!, 6, 100);
+    await until('the second fill booked', () => w.store.read(PositionsFile).positions[0]?.qty === 10);
+    await s.idle();
+    // The venue moves on (the stop goes live); the next polls and stream events are applied.
+    for (let i = 0; i < 2; i++) {
+      w.clock.advance(1_000);
+      await syncOrders(w.deps);
+      await s.idle();
+    }
+    expect(liveStops(w).map((o) => [o.client_order_id, o.qty])).toEqual([[w.store.read(PositionsFile).positions[0].protective_client_order_id, 10]]);
+    expect(w.store.read(DailyBudgetFile)).toMatchObject({ entries: 1, notional_used: 1002 });
+    expect(readTrades(w.t.ctx.paths.logsDir).trades.filter((x) => x.event === 'fill').map((x) => x.qty)).toEqual([4, 6]);
+  });
+
+  it('3c. partial fills resize the live stop (replace); the ledger names the new stop at once', async () => {
+    const w = await alpacaWorld();
+    const s = await openStream(w, brainHook(w));
+    const out = await submitIntent(w.deps, withPlan('AAPL', 10, 101, 95));
+    w.server.fill(out.broker_order_id!, 4, 100.5);
+    await until('the stop for 4', () => w.store.read(PositionsFile).positions[0]?.protective_client_order_id === PROTECT);
+    await s.idle();
+    // One venue step: the stop goes live, then the IOC's remainder fills at 100.
+    w.clock.advance(1_000);
     const A2 = 'kobe-20250114-AAPL-sell-ibsrsi-protect-a2';
     await until('the resize', () => w.store.read(IdempotencyFile).orders[A2] !== undefined && w.store.read(PositionsFile).positions[0]?.qty === 10);
     await s.idle();
     const ledgerAfterResize = w.store.read(PositionsFile).positions;
     w.clock.advance(1_000); // the venue completes the replace
-    console.log(JSON.stringify(w.server.orders.map((o) => [o.client_order_id, o.status, o.qty, o.replaces, o.replaced_by])), JSON.stringify(Object.values(w.store.read(IdempotencyFile).orders).map((r) => [r.client_order_id, r.status, r.broker_status])));
     await until('the replace applied', () => w.store.read(IdempotencyFile).orders[PROTECT]?.status === 'REPLACED');
     await s.idle();
     await syncOrders(w.deps);
-    const live = w.server.orders.filter((o) => o.type === 'stop' && !['canceled', 'replaced', 'filled', 'expired', 'rejected'].includes(o.status));
-    expect(live).toEqual([expect.objectContaining({ client_order_id: A2, qty: 10, stop_price: 95, status: 'new' })]);
+    expect(liveStops(w)).toEqual([expect.objectContaining({ client_order_id: A2, qty: 10, stop_price: 95, status: 'new' })]);
     expect(w.store.read(IdempotencyFile).orders[A2]).toMatchObject({ status: 'SUBMITTED', intent: expect.objectContaining({ qty: 10, kind: 'protect' }) });
-    expect((await ensureProtection(w.deps))[0]).toMatchObject({ action: 'resting', client_order_id: A2 });
     expect(w.store.read(DailyBudgetFile)).toMatchObject({ entries: 1, notional_used: 1002 });
-    expect(readTrades(w.t.ctx.paths.logsDir).trades.filter((x) => x.event === 'fill').map((x) => x.qty)).toEqual([4, 6]);
     expect(count(w, 'order_filled')).toBe(2);
-    expect(count(w, 'order_replaced')).toBe(1);
-    // The ledger records the stop that rests (SPEC 5), right after the resize, not only after the next ensureProtection.
+    // The replace request, and the old order's final status.
+    expect(blocks(w).filter((b) => b.type === 'order_replaced').map((b) => [b.client_order_id, b.replaces ?? null])).toEqual([[A2, PROTECT], [PROTECT, null]]);
+    // SPEC 5: the ledger records the stop that rests, right after the resize (not only after a later ensureProtection).
     expect(ledgerAfterResize).toEqual([expect.objectContaining({ symbol: 'AAPL', qty: 10, protective_client_order_id: A2 })]);
+    expect((await ensureProtection(w.deps))[0]).toMatchObject({ action: 'resting', client_order_id: A2 });
   });
 
   it('7. close-all while a cancel is pending: that symbol WAITING, the other sold; a second close-all after the tick closes it', async () => {
