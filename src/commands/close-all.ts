@@ -64,6 +64,9 @@ export async function runCloseAll(ctx: KobeContext, opts: { yes: boolean }): Pro
     const r = c.client_order_id ? store[c.client_order_id] : undefined;
     if (r) Object.assign(c, { outcome: r.status, filled_qty: r.filled_qty, reason: r.reason });
   }
+  // A close that ended with nothing filled leaves the position held: its stop rests again.
+  const { ensureProtection } = await import('../core/oms/protect.js');
+  await ensureProtection(deps);
   const result = { canceled_orders: canceled, closes };
   const failed = closes.filter((c) => !OK.has(c.outcome) && !(c.filled_qty > 0));
   if (failed.length) throw new CheckFailed(`${failed.length} position(s) not closed: ${failed.map((f) => `${f.symbol} (${f.outcome}: ${f.reason})`).join('; ')}`, { result, hint: 'see `kobe orders --open` and `kobe positions`; close-all can be run again (a new attempt goes when the last one is final)' });

@@ -26,6 +26,8 @@ export interface StatusResult {
   pnl_today: number | null;
   drawdown: number | null;
   unresolved_orders: number;
+  /** State files that do not validate (each would stop an order): file, field, problem. */
+  state_problems: Array<{ file: string; field: string; problem: string }>;
   budgets: { daily_notional_used: number; daily_notional_limit: number; entries_today: number; llm_cost_today: number; llm_cost_limit: number };
   session: { date: string; phase: string; is_trading_day: boolean; early_close: string | null; holiday: string | null };
   next: Array<{ at: string; what: string }>;
@@ -95,6 +97,7 @@ export async function runStatus(ctx: KobeContext): Promise<StatusResult> {
     pnl_today: view.account ? Math.round((view.account.equity - view.account.last_equity) * 100) / 100 : null,
     drawdown: typeof nav?.drawdown === 'number' ? nav.drawdown : null,
     unresolved_orders: unresolved,
+    state_problems: store.check(),
     budgets: { daily_notional_used: daily?.date === day ? daily.notional_used : 0, daily_notional_limit: config.trading.max_daily_notional, entries_today: daily?.date === day ? daily.entries : 0, llm_cost_today: llm?.date === day ? llm.cost_usd : 0, llm_cost_limit: config.budgets.llm_usd_per_day },
     session: { date: m.date, phase: m.phase, is_trading_day: m.isTradingDay, early_close: m.earlyClose, holiday: m.holiday },
     next,
@@ -107,6 +110,7 @@ export function renderStatus(out: Output, r: StatusResult): void {
   out.line(`${out.s.bold('kobe')}  ${r.mode.toUpperCase()} on ${r.broker}   trading ${paint(t.state)}${t.record ? ` (${t.record.reason})` : ''}`);
   if (r.live_gates) out.line(`live gates  ${r.live_gates.length ? `MISSING: ${r.live_gates.join(', ')}` : 'all present'}`);
   out.line(`brain       ${r.brain.running ? 'running' : 'not running'}${r.brain.heartbeat_age_s !== null ? `, heartbeat ${r.brain.heartbeat_age_s} s ago (${r.brain.phase}, ${r.brain.cycles} cycles)` : ', no heartbeat'}`);
+  for (const p of r.state_problems) out.warn(`state problem: ${p.file} ${p.field}: ${p.problem} (\`kobe state check\`)`);
   out.line(`preflight   ${r.preflight ? `${r.preflight.go ? 'GO' : 'NO-GO'} (${r.preflight.mode}) at ${r.preflight.ts}` : 'never run'}`);
   out.line(`reconcile   ${r.reconcile ? `${r.reconcile.clean ? 'clean' : `${r.reconcile.discrepancies} discrepancies`} at ${r.reconcile.ts}` : 'never run'}`);
   if (r.broker_view.ok && r.broker_view.account) {

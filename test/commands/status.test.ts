@@ -44,3 +44,32 @@ describe('kobe status', () => {
     expect(r.trading_state.state).toBe('ACTIVE');
   }, 30_000);
 });
+
+describe('kobe status and state check with bad files', () => {
+  it('status names a garbage idempotency store; state check lists every bad file of the home and exits 3', async () => {
+    const { testContext } = await import('../helpers/context.js');
+    const { runStateCheck } = await import('../../src/commands/state/check.js');
+    const tc = await testContext({ json: true });
+    try {
+      fs.writeFileSync(tc.ctx.paths.state('idempotency_store.json'), 'garbage');
+      const r = await runStatus(tc.ctx);
+      expect(r.state_problems.map((p) => p.file)).toContain('state/idempotency_store.json');
+      fs.appendFileSync(tc.ctx.paths.chain, 'not a block\n');
+      fs.mkdirSync(tc.ctx.paths.state('approvals'), { recursive: true });
+      fs.writeFileSync(tc.ctx.paths.state('approvals/x.json'), '{}');
+      fs.writeFileSync(path.join(tc.ctx.paths.home, 'config', 'base.yaml'), 'trading: [1\n');
+      fs.mkdirSync(tc.ctx.paths.killHistory);
+      // A new process's view (config is read once per context).
+      const { createContext } = await import('../../src/cli/context.js');
+      const { MemoryStream } = await import('../helpers/context.js');
+      const stdout = new MemoryStream();
+      const ctx2 = await createContext({ home: tc.home, json: true, env: { USER: 't' }, streams: { stdout, stderr: new MemoryStream() } });
+      const err = await runStateCheck(ctx2).catch((e) => e);
+      expect(err.exitCode).toBe(3);
+      const files = new Set((JSON.parse(stdout.data || '{}').problems ?? []).map((p: { file: string }) => p.file));
+      for (const f of ['state/idempotency_store.json', 'state/hash_chain.jsonl', 'state/approvals/', 'config/base.yaml', 'state/kill_switch_history.jsonl']) expect([...files].some((x) => String(x).includes(f))).toBe(true);
+    } finally {
+      tc.cleanup();
+    }
+  });
+});

@@ -102,6 +102,7 @@ export async function applyOrderUpdate(d: OmsDeps, o: OrderReport, source: 'subm
     if (o.symbol !== rec.intent.symbol || o.side !== rec.intent.side) problems.push(`broker order ${o.id} is ${o.side} ${o.symbol}, the record ${cid} is ${rec.intent.side} ${rec.intent.symbol}`);
     const mismatch = problems.length > 0 && (o.symbol !== rec.intent.symbol || o.side !== rec.intent.side);
     const was = rec.status;
+    const wasBroker = rec.broker_status;
     let updated = rec;
     await d.store.update(IdempotencyFile, (f) => {
       const r = f.orders[cid];
@@ -129,7 +130,7 @@ export async function applyOrderUpdate(d: OmsDeps, o: OrderReport, source: 'subm
       if (FINAL.has(updated.status) && updated.status !== 'FILLED') await d.audit.append(`order_${updated.status.toLowerCase()}`, { client_order_id: cid, broker_order_id: o.id, symbol: o.symbol, filled_qty: updated.filled_qty, source });
     }
     if (updated.intent.kind === 'entry' && (fills.length || updated.status !== was)) await writeBudgetSnapshots(d.store, updated.intent.session_date);
-    return { client_order_id: cid, status: updated.status, changed: fills.length > 0 || updated.status !== was, fills: booked.fills, problems };
+    return { client_order_id: cid, status: updated.status, changed: fills.length > 0 || updated.status !== was || updated.broker_status !== wasBroker, fills: booked.fills, problems };
   });
 }
 

@@ -47,13 +47,15 @@ export async function bookFill(store: StateStore, logsDir: string, r: Idempotenc
   const i = r.intent;
   const before = store.read(PositionsFile).positions.find((p) => p.symbol === i.symbol) ?? null;
   const already = store.read(PositionsFile).applied_fills.includes(f.key);
-  if (!journalHas(logsDir, f.key) && !already) {
-    const common = { ts: f.at, symbol: i.symbol, qty: f.qty, price: f.price, client_order_id: r.client_order_id, session_date: i.session_date, fill_key: f.key };
+  // A sell is journaled for what the ledger held (the rest is a named problem, never booked).
+  const journalQty = i.side === 'buy' ? f.qty : Math.min(f.qty, before?.qty ?? 0);
+  if (!journalHas(logsDir, f.key) && !already && journalQty > 0) {
+    const common = { ts: f.at, symbol: i.symbol, qty: journalQty, price: f.price, client_order_id: r.client_order_id, session_date: i.session_date, fill_key: f.key };
     if (i.side === 'buy') {
       await appendTrade(logsDir, { ...common, event: 'fill', side: 'buy', strategy: i.strategy, stop: r.plan?.stop ?? null, target: r.plan?.target ?? null, time_stop_bars: r.plan?.time_stop_bars ?? null, signal_price: r.plan?.signal_price ?? null, signal_date: r.plan?.signal_date ?? null });
     } else {
       const entry = before?.avg_price ?? f.price;
-      await appendTrade(logsDir, { ...common, event: 'close', side: 'sell', strategy: before?.strategy ?? i.strategy, entry_price: entry, pnl: round2((f.price - entry) * f.qty), reason: exitReason(r, f), bars_held: barsHeld(before?.entry_date ?? i.session_date, lastCompletedSession(now)) });
+      await appendTrade(logsDir, { ...common, event: 'close', side: 'sell', strategy: before?.strategy ?? i.strategy, entry_price: entry, pnl: round2((f.price - entry) * journalQty), reason: exitReason(r, f), bars_held: barsHeld(before?.entry_date ?? i.session_date, lastCompletedSession(now)) });
     }
   }
   let out: Booked = { position_before: before, position_after: before, problem: null };

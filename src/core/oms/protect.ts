@@ -9,6 +9,9 @@ import { setProtective } from './ledger.js';
 import { FINAL, OPEN, UNRESOLVED } from './status.js';
 import { replaceProtective, resendSameId, resolveUnresolved, sessionOf, submitIntent, type SubmitDeps } from './submit.js';
 
+/** Alpaca refuses a replace in these states (PATCH /v2/orders/{id}). */
+const NOT_REPLACEABLE = new Set(['accepted', 'pending_new', 'pending_cancel', 'pending_replace']);
+
 /** What happened to one position's protection. */
 export interface ProtectOutcome {
   symbol: string;
@@ -43,6 +46,8 @@ async function protectOne(d: SubmitDeps, p: PositionEntry): Promise<ProtectOutco
   if (current) {
     if (current.client_order_id !== p.protective_client_order_id) await setProtective(d.store, p.symbol, current.client_order_id, d.clock.now());
     if (Math.abs(current.intent.qty - qty) < 1e-9 || UNRESOLVED.has(current.status) || current.broker_order_id === null) return out('resting', current.client_order_id, `${current.intent.qty} @ stop ${current.intent.stop_price}`);
+    // A broker cannot replace an order it has not sent on yet: resized on the next run (or stream event).
+    if (NOT_REPLACEABLE.has(current.broker_status ?? '')) return out('resting', current.client_order_id, `${current.intent.qty} @ stop ${current.intent.stop_price}; resize to ${qty} waits until the broker has it live (${current.broker_status})`);
     const r = await replaceProtective(d, current, qty);
     return out(r.ok ? 'resized' : 'failed', r.client_order_id, r.detail);
   }

@@ -8,7 +8,7 @@ import { applyOrderUpdate, type ApplyResult, type OmsDeps } from './apply.js';
 
 /** What following the stream needs beyond the OMS. */
 export interface StreamHooks {
-  /** After an update with new fills (the brain rests protective stops here). */
+  /** After an update that changed something (the brain rests and resizes protective stops here). */
   afterFills?: (r: ApplyResult) => Promise<void>;
   onState?: (state: 'connected' | 'disconnected', detail?: string) => void;
 }
@@ -21,7 +21,7 @@ export async function followOrderStream(d: OmsDeps, hooks: StreamHooks = {}): Pr
     chain = chain.then(async () => {
       try {
         const r = await applyOrderUpdate(d, e.order, 'stream');
-        if (r?.fills.length && hooks.afterFills) await hooks.afterFills(r);
+        if (r?.changed && hooks.afterFills) await hooks.afterFills(r);
       } catch (err) {
         d.events.emit('order_stream_apply_failed', { event: e.event, client_order_id: e.order.client_order_id, error: errorText(err) }, 'error');
       }

@@ -22,6 +22,7 @@ import { applyOrderUpdate, type OmsDeps } from './apply.js';
 import { dailyUsage, writeBudgetSnapshots } from './budgets.js';
 import { attemptsOf, beginIntent, markIntent } from './idempotency.js';
 import { clientOrderId, intentBase } from './client-id.js';
+import { setProtective } from './ledger.js';
 import { FINAL, OPEN, UNRESOLVED } from './status.js';
 
 /** An order the strategy or an operator wants; the submit path decides whether it leaves. */
@@ -247,8 +248,9 @@ export async function replaceProtective(d: SubmitDeps, old: IdempotencyRecord, q
     await beginIntent(d.store, cid, intent, d.clock.now(), { attempt: last.attempt + 1, reserved_notional: 0, plan: null });
     try {
       const order = await d.broker.replaceOrder(old.broker_order_id!, { qty, client_order_id: cid }, PERMIT);
-      await d.audit.append('order_replaced', { client_order_id: cid, replaces: old.client_order_id, symbol: intent.symbol, qty });
+      await d.audit.append('order_replace_requested', { client_order_id: cid, replaces: old.client_order_id, symbol: intent.symbol, qty });
       await applyOrderUpdate(d, order, 'submit');
+      await setProtective(d.store, intent.symbol, cid, d.clock.now());
       const prev = await lookupByClientId(d, old.client_order_id);
       if (prev && prev !== 'unknown') await applyOrderUpdate(d, prev, 'poll');
       return { ok: true, client_order_id: cid, detail: `${old.intent.qty} -> ${qty} (replaces ${old.client_order_id})` };

@@ -239,7 +239,8 @@ describe('order lifecycle against the fake Alpaca (SDK adapter)', () => {
     expect(w.store.read(DailyBudgetFile)).toMatchObject({ entries: 1, notional_used: 1002 });
     expect(count(w, 'order_filled')).toBe(2);
     // The replace request, and the old order's final status.
-    expect(blocks(w).filter((b) => b.type === 'order_replaced').map((b) => [b.client_order_id, b.replaces ?? null])).toEqual([[A2, PROTECT], [PROTECT, null]]);
+    expect(blocks(w).filter((b) => b.type === 'order_replace_requested').map((b) => [b.client_order_id, b.replaces])).toEqual([[A2, PROTECT]]);
+    expect(blocks(w).filter((b) => b.type === 'order_replaced').map((b) => b.client_order_id)).toEqual([PROTECT]);
     // SPEC 5: the ledger records the stop that rests, right after the resize (not only after a later ensureProtection).
     expect(ledgerAfterResize).toEqual([expect.objectContaining({ symbol: 'AAPL', qty: 10, protective_client_order_id: A2 })]);
     expect((await ensureProtection(w.deps))[0]).toMatchObject({ action: 'resting', client_order_id: A2 });
