@@ -28,7 +28,10 @@ export async function followOrderStream(d: OmsDeps, hooks: StreamHooks = {}): Pr
     });
   };
   const s = await d.broker.streamOrderUpdates(onEvent, (state, detail) => {
-    d.events.emit('order_stream', { state, detail: detail ?? null }, state === 'connected' ? 'info' : 'warn');
+    d.events.emit('order_stream', { state, detail: detail ?? null }, state === 'connected' && !detail ? 'info' : 'warn');
+    // Connected with a detail: an update arrived that could not be read. It is named in the chain,
+    // and the next poll reads that order again (nothing is skipped silently).
+    if (state === 'connected' && detail) chain = chain.then(() => d.audit.append('order_update_unreadable', { detail }).then(() => undefined, () => undefined));
     hooks.onState?.(state, detail);
   });
   return { close: () => s.close(), idle: () => chain };

@@ -90,10 +90,11 @@ export async function manageExits(d: ExitDeps): Promise<ExitDecision[]> {
     const b = held.get(p.symbol);
     if (!b || b.qty <= 0 || p.qty <= 0) continue;
     const resting = protectiveOf(d.store.read(IdempotencyFile).orders, p.symbol) !== null;
-    const q = resting ? null : await d.quotes.latestQuote(p.symbol);
-    // Without a quote there is no price to judge a stop by: never the entry price (it cannot hit a stop).
-    const bid = q?.bid ?? b.current_price ?? null;
-    const dec: ExitDecision = { ...decide(d, p, bid, now, resting), qty: p.qty };
+    const q = resting ? null : await d.quotes.latestQuote(p.symbol).catch(() => null);
+    // Only a fresh quote judges a stop or target: never the entry price or a stale last trade.
+    const fresh = q !== null && q.bid > 0 && (now.getTime() - Date.parse(q.ts)) / 1000 <= d.submit.config.trading.max_quote_age_s;
+    const dec: ExitDecision = { ...decide(d, p, fresh ? q.bid : null, now, resting), qty: p.qty };
+    if (!resting && !fresh && dec.reason === null) dec.detail += q ? `; quote ${Math.round((now.getTime() - Date.parse(q.ts)) / 1000)} s old: stop and target not checked now` : '; no quote: stop and target not checked now';
     if (dec.reason) {
       const kind = dec.reason === 'signal' ? 'exit' : dec.reason;
       const r = await exitPosition(d.submit, p.symbol, kind, p.strategy ?? 'unknown', { waitMs: EXIT_WAIT_MS });
