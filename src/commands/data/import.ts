@@ -6,7 +6,7 @@ import type { Kit } from '../../cli/kit.js';
 import type { Output } from '../../cli/output.js';
 import { parseColumnMap, type ColumnMap } from '../../core/data/csv/columns.js';
 import { CsvImporter, type ImportIssue } from '../../core/data/csv/importer.js';
-import { parseSymbolList } from '../../core/data/universe.js';
+import { parseSymbolList, writeUniverse } from '../../core/data/universe.js';
 import { CheckFailed, UsageError, errorText } from '../../core/errors.js';
 import { isoDay } from '../../core/strategy/bars.js';
 
@@ -14,6 +14,8 @@ export interface DataImportOptions {
   path: string;
   map?: ColumnMap;
   symbols?: string[];
+  /** data/universe/<name>.csv gets the imported symbols (default "imported"). */
+  universe: string;
 }
 
 export interface DataImportResult {
@@ -30,6 +32,8 @@ export interface DataImportResult {
   errors: ImportIssue[];
   elapsed_ms: number;
   rows_per_second: number;
+  /** The universe file written, and whether config data.universe was pointed at it. */
+  universe: { file: string; symbols: number; config_updated: boolean } | null;
 }
 
 const SHOWN = 20;
@@ -40,7 +44,16 @@ export function parseDataImport(raw: Record<string, unknown>, args: string[]): D
     path: args[0],
     map: typeof raw.map === 'string' ? parseColumnMap(raw.map) : undefined,
     symbols: typeof raw.symbols === 'string' ? parseSymbolList(raw.symbols) : undefined,
+    universe: universeName(raw.universe, 'imported'),
   };
+}
+
+/** A universe name for data/universe/<name>.csv: letters, digits, - and _ only. */
+export function universeName(raw: unknown, fallback: string): string {
+  if (raw === undefined) return fallback;
+  const v = String(raw).trim().replace(/\.csv$/, '');
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(v)) throw new UsageError(`--universe takes a name for data/universe/<name>.csv, got "${raw}"`, { hint: '--universe sp500' });
+  return v;
 }
 
 export function registerDataImport(data: Command, kit: Kit): void {
@@ -50,6 +63,7 @@ export function registerDataImport(data: Command, kit: Kit): void {
     .argument('<dir|file>', 'a CSV file, or a directory: every *.csv in it')
     .option('--map <field=column,...>', 'column names for date, open, high, low, close, volume, symbol (default: those names, symbol/ticker/Name)')
     .option('--symbols <list>', 'only these symbols (comma-separated)')
+    .option('--universe <name>', 'write the imported symbols to data/universe/<name>.csv (default: imported)')
     .addHelpText('after', '\nExit 0 when every row was imported (empty fields are imported as NaN, reported, and flagged by `kobe data verify`); 5 when rows were rejected.\n\nExample:\n  kobe data import ./sp500/daily\n  kobe data import prices.csv --map date=Date,close="Adj Close",symbol=Ticker')
     .action(kit.action(parseDataImport, runDataImport, renderDataImport));
 }
@@ -109,7 +123,12 @@ export async function runDataImport(ctx: KobeContext, opts: DataImportOptions): 
     errors: report.errors,
     elapsed_ms: Math.round(elapsed),
     rows_per_second: Math.round((report.rows + report.errors.length) / Math.max(elapsed / 1000, 1e-3)),
+    universe: null,
   };
+  if (report.series.length) {
+    const { config } = await ctx.config();
+    result.universe = await writeUniverse(ctx.paths.home, opts.universe, report.series.map((x) => x.symbol), config.data.universe);
+  }
   const summary = { path: opts.path, files: result.files, symbols: result.symbols.length, rows: result.rows_imported, empty_field_rows: result.rows_with_empty_fields, rejected_rows: result.rows_rejected };
   await (await ctx.audit()).append('data_imported', summary);
   (await ctx.events()).emit('data_imported', summary, result.rows_rejected ? 'warn' : 'info');
@@ -138,6 +157,7 @@ function listIssues(out: Output, title: string, issues: ImportIssue[]): void {
 export function renderDataImport(out: Output, r: DataImportResult): void {
   const rate = r.rows_per_second.toLocaleString('en-US');
   out.line(`imported ${r.rows_imported.toLocaleString('en-US')} rows of ${r.symbols.length} symbol(s) from ${r.files} file(s) in ${(r.elapsed_ms / 1000).toFixed(2)} s (${rate} rows/s)`);
+  if (r.universe) out.changed(`universe ${r.universe.file}: ${r.universe.symbols} symbol(s)${r.universe.config_updated ? '; config data.universe now points at it (scan and backtest use it)' : ` (use it: --universe ${r.universe.file}, or data.universe in config/base.yaml)`}`);
   if (r.replaced.length) out.info(`replaced the bars of ${r.replaced.length} symbol(s) already in the store`);
   const empty = r.warnings.filter((w) => w.kind === 'empty_field');
   listIssues(out, `${r.rows_with_empty_fields} row(s) with empty fields were imported as NaN; \`kobe data verify\` reports them:`, empty);

@@ -6,7 +6,7 @@ import { dateFlag } from '../../cli/flags.js';
 import type { Output } from '../../cli/output.js';
 import type { PolygonMarketData } from '../../core/data/polygon/index.js';
 import { ProviderError } from '../../core/data/polygon/errors.js';
-import { loadUniverse, parseSymbolList } from '../../core/data/universe.js';
+import { loadUniverse, parseSymbolList, writeUniverse } from '../../core/data/universe.js';
 import { AuthError, CheckFailed, ConnectivityError, UsageError } from '../../core/errors.js';
 import { lastCompletedSession } from '../../core/market/sessions.js';
 import { isoDay } from '../../core/strategy/bars.js';
@@ -44,6 +44,8 @@ export interface DataPrefetchResult {
   counts: Record<PrefetchStatus, number>;
   requests: number;
   warnings: string[];
+  /** --symbols runs: data/universe/prefetched.csv gets what was stored (config pointed at it when its own is missing). */
+  wrote_universe?: { file: string; symbols: number; config_updated: boolean } | null;
 }
 
 
@@ -149,6 +151,11 @@ export async function runDataPrefetch(ctx: KobeContext, opts: DataPrefetchOption
     }
   }
   const r = result();
+  const stored = rows.filter((x) => x.status === 'fetched' || x.status === 'skipped').map((x) => x.symbol);
+  if (!opts.universe && stored.length) {
+    const { config } = await ctx.config();
+    r.wrote_universe = await writeUniverse(ctx.paths.home, 'prefetched', stored, config.data.universe);
+  }
   progress?.succeed(`prefetch: ${r.counts.fetched} fetched, ${r.counts.skipped} skipped, ${r.counts.empty} empty, ${r.counts.failed} failed`);
   const bad = r.counts.failed + r.counts.empty;
   events.emit('data_prefetch', { start, end, symbols: symbols.length, ...r.counts, requests: r.requests, problems: rows.filter((x) => x.status === 'failed' || x.status === 'empty').map((x) => ({ symbol: x.symbol, status: x.status, note: x.note })) }, bad ? 'warn' : 'info');
@@ -172,6 +179,7 @@ export function renderDataPrefetch(out: Output, r: DataPrefetchResult): void {
     r.symbols.map((s) => [s.symbol, s.status, s.bars, s.first ?? '-', s.last ?? '-', s.pages, s.note]),
   );
   for (const w of r.warnings) out.warn(w);
+  if (r.wrote_universe) out.changed(`universe ${r.wrote_universe.file}: ${r.wrote_universe.symbols} symbol(s)${r.wrote_universe.config_updated ? '; config data.universe now points at it' : ` (use it: --universe ${r.wrote_universe.file})`}`);
   const c = r.counts;
   out.info(`Polygon ${r.start}..${r.end}: ${c.fetched} fetched, ${c.skipped} skipped, ${c.empty} empty, ${c.failed} failed (${r.requests} request(s))`);
 }

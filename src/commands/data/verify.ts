@@ -81,8 +81,10 @@ function selectEntries(ctx: KobeContext, entries: BarIndexEntry[], opts: DataVer
     return { selected: opts.symbols.map((s) => bySym.get(s)!), absent: [] };
   }
   if (opts.universe) {
-    const inHome = path.join(ctx.paths.dataDir, 'universe', opts.universe);
-    const file = !fs.existsSync(opts.universe) && fs.existsSync(inHome) ? inHome : opts.universe;
+    // Like every other command: relative to the kobe home, then a bare name in data/universe/.
+    const inHome = path.resolve(ctx.paths.home, opts.universe);
+    const byName = path.join(ctx.paths.dataDir, 'universe', opts.universe.endsWith('.csv') ? opts.universe : `${opts.universe}.csv`);
+    const file = fs.existsSync(inHome) ? inHome : fs.existsSync(byName) ? byName : inHome;
     const u = loadUniverse(file);
     return { selected: u.symbols.filter((s) => bySym.has(s)).map((s) => bySym.get(s)!), absent: u.symbols.filter((s) => !bySym.has(s)) };
   }

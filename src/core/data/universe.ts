@@ -1,7 +1,9 @@
 // Universe files (data/universe/*.csv): first column `symbol`. Symbols are upper-cased, duplicates
 // folded, and anything that is not a plausible US equity ticker is reported with its line.
 import fs from 'node:fs';
+import path from 'node:path';
 import { UsageError, errnoCode, errorText } from '../errors.js';
+import { atomicWrite } from '../state/atomic.js';
 
 const TICKER = /^[A-Z][A-Z0-9]{0,5}([.-][A-Z0-9]{1,2})?$/;
 
@@ -48,8 +50,17 @@ export function loadUniverse(file: string, cap?: number): Universe {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
+    const dir = path.dirname(file);
+    let others: string[] = [];
+    try {
+      others = fs.readdirSync(dir).filter((f) => f.endsWith('.csv')).map((f) => `data/universe/${f}`);
+    } catch {
+      others = [];
+    }
     throw new UsageError(errnoCode(err) === 'ENOENT' ? `universe file ${file} not found` : `cannot read universe file ${file} (${errorText(err)})`, {
-      hint: 'universe files live in data/universe/; `kobe data seed` writes data/universe/demo.csv',
+      hint: others.length
+        ? `universes in this home: ${others.join(', ')}; set data.universe in config/base.yaml to one, or pass --universe`
+        : 'make one: `kobe data import DIR` or `kobe data prefetch --symbols A,B` (each writes data/universe/<name>.csv), or `kobe data seed` (SYNTHETIC, data/universe/demo.csv)',
     });
   }
   const lines = text.split(/\r?\n/);
@@ -81,4 +92,29 @@ export function loadUniverse(file: string, cap?: number): Universe {
 /** Write a universe file. */
 export function universeCsv(symbols: readonly string[]): string {
   return `symbol\n${symbols.join('\n')}\n`;
+}
+
+/**
+ * Write data/universe/<name>.csv with `symbols` (merged with the file's own, sorted) and, when the
+ * configured data.universe file does not exist, point config/base.yaml at it: real data is then
+ * usable by scan and backtest right away. Returns what changed, for the "what changed" lines.
+ */
+export async function writeUniverse(home: string, name: string, symbols: readonly string[], configured: string): Promise<{ file: string; symbols: number; config_updated: boolean }> {
+  const rel = `data/universe/${name}.csv`;
+  const file = path.join(home, rel);
+  let have: string[] = [];
+  if (fs.existsSync(file)) have = loadUniverse(file).symbols;
+  const all = [...new Set([...have, ...symbols])].sort();
+  await atomicWrite(file, universeCsv(all));
+  let updated = false;
+  const cfg = path.join(home, 'config', 'base.yaml');
+  if (!fs.existsSync(path.resolve(home, configured)) && fs.existsSync(cfg)) {
+    const text = fs.readFileSync(cfg, 'utf8');
+    const next = text.replace(/^(\s+universe:\s*)(\S+)(.*)$/m, (_m, a: string, _v: string, c: string) => `${a}${rel}${c}`);
+    if (next !== text) {
+      await atomicWrite(cfg, next);
+      updated = true;
+    }
+  }
+  return { file: rel, symbols: all.length, config_updated: updated };
 }
