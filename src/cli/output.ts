@@ -130,7 +130,8 @@ export class Output {
     if (this.json) return;
     if (this.stdoutTTY) {
       const { default: Table } = await import('cli-table3');
-      const t = new Table({ head: head.map((h) => this.s.bold(h)), style: { head: [], border: [] } });
+      // Compact: a rule under the header only, not between every row.
+      const t = new Table({ head: head.map((h) => this.s.bold(h)), style: { head: [], border: [], compact: true } });
       for (const r of rows) t.push(r.map(String));
       this.streams.stdout.write(`${this.clean(t.toString())}\n`);
     } else {

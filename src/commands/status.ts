@@ -123,5 +123,5 @@ export function renderStatus(out: Output, r: StatusResult): void {
   out.line(`budgets     notional ${b.daily_notional_used.toFixed(0)}/${b.daily_notional_limit}, entries today ${b.entries_today}, LLM $${b.llm_cost_today.toFixed(2)}/$${b.llm_cost_limit}`);
   const s = r.session;
   out.line(`session     ${s.date} ${s.is_trading_day ? `trading day${s.early_close ? `, early close ${s.early_close}` : ''}` : `closed${s.holiday ? ` (${s.holiday})` : ''}`}, phase ${s.phase}`);
-  out.line(`next        ${r.next.map((n) => `${n.at} ${n.what}`).join('; ')}`);
+  out.line(`next        ${r.next.length ? r.next.map((n) => `${n.at} ${n.what}`).join('; ') : 'nothing more scheduled today'}`);
 }

@@ -91,7 +91,11 @@ function xLabels(dates: readonly string[]): Array<[number, string]> {
   }
   const pick = years.length >= 3 ? years : months;
   const every = max(1, ceil(pick.length / 12));
-  return pick.filter((_, k) => k % every === 0);
+  const out = pick.filter((_, k) => k % every === 0);
+  // The run's first date is a label only if the next one is far enough away not to overlap it.
+  const minGap = dates.length / 16;
+  if (out.length >= 2 && out[1][0] - out[0][0] < minGap) out.shift();
+  return out;
 }
 
 function frame(ticks: number[], y: (v: number) => number, fmt: (v: number) => string, xl: Array<[number, string]>, x: (i: number) => number): string {
