@@ -61,6 +61,8 @@ const SYMS = (n) => Array.from({ length: n }, (_, i) => `S${String(i).padStart(4
 async function world(nSymbols) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kobe-bench-oms-'));
   await createHome(kobePaths(home), 'bench', false);
+  // A home that has traded has its lock directory (submitIntent makes it; syncOrders needs it).
+  fs.mkdirSync(path.join(home, 'state', 'locks'), { recursive: true });
   const cfgFile = path.join(home, 'config', 'base.yaml');
   fs.writeFileSync(cfgFile, fs.readFileSync(cfgFile, 'utf8')
     .replace('max_open_positions: 5', 'max_open_positions: 100000').replace('max_order_notional: 10000', 'max_order_notional: 1000000')

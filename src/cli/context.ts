@@ -55,7 +55,7 @@ export interface KobeContext {
   submitDeps(opts?: { ignoreWindow?: boolean; allowClosingWhileHalted?: boolean }): Promise<SubmitDeps>;
   /** Everything reconcile needs. */
   reconcileDeps(): Promise<ReconcileDeps>;
-  /** Latest quotes for entry pricing (the sim broker is its own market). */
+  /** Latest quotes for entries and exits: Alpaca market data for the alpaca broker; the sim is its own market. */
   quotes(): Promise<Quotes>;
   /** Everything a trade cycle and the exit manager need. */
   tradeDeps(opts?: { ignoreWindow?: boolean }): Promise<TradeCycleDeps>;
@@ -156,6 +156,11 @@ export async function createContext(opts: ContextOptions = {}): Promise<KobeCont
       };
     },
     quotes: memo(async () => {
+      const { config } = await ctx.config();
+      if (config.broker.name === 'alpaca') {
+        const { createAlpacaQuotes } = await import('../core/broker/alpaca/index.js');
+        return createAlpacaQuotes({ config, secrets: await ctx.secrets(), clock });
+      }
       const broker = (await ctx.broker()) as Broker & Partial<Quotes>;
       if (typeof broker.latestQuote === 'function') return broker as Broker & Quotes;
       throw new UsageError(`the ${broker.name} broker has no quote source configured`);

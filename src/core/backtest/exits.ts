@@ -39,33 +39,42 @@ export interface OpenPosition {
 /** Raw (pre-slippage) price of the last exit exitAt decided; a scratch slot, so no object per bar. */
 export const exitPrice = new Float64Array(1);
 
+/** A price that can be traded on: finite and positive (NaN fails). */
+export function tradable(x: number): boolean {
+  return x > 0 && x < Infinity;
+}
+
 /**
- * Exit decision for bar b (b >= entryBar) of an open position, or HOLD. A bad bar always holds: its
- * prices cannot be traded on. Time stop: bars held = b - entryBar, exit at the close once it reaches
+ * Exit decision for bar b (b >= entryBar) of an open position, or HOLD. Time stop: bars held = b - entryBar, exit at the close once it reaches
  * time_stop_bars (the entry bar counts 0, as `kobe positions` counts).
  */
 export function exitAt(s: BarSeries, f: StrategyFeatures, p: StrategyParams, bad: Uint8Array, pos: OpenPosition, b: number): number {
-  if (bad[b]) return HOLD;
   const { stop, target } = pos;
-  // At the open. On the entry bar the open is the fill, always above the stop (entries at or under
-  // it are skipped), and a target already below it sells straight back at the open.
+  // A bad bar is used only for what it does say: a tradable open, a consistent low/high range, a
+  // close inside it; the rest of it holds (nothing is traded on a price that is not there).
   const o = s.open[b];
-  if (o <= stop) {
+  const okOpen = !bad[b] || tradable(o);
+  const okRange = !bad[b] || (tradable(s.low[b]) && tradable(s.high[b]) && s.low[b] <= s.high[b]);
+  const okClose = !bad[b] || (okRange && tradable(s.close[b]) && s.close[b] >= s.low[b] && s.close[b] <= s.high[b]);
+  // At the open. On the entry bar the open is the fill, always above the stop and below the target
+  // (entries at or beyond either are skipped).
+  if (okOpen && o <= stop) {
     exitPrice[0] = o;
     return EXIT_STOP;
   }
-  if (o >= target) {
+  if (okOpen && o >= target) {
     exitPrice[0] = o;
     return EXIT_TARGET;
   }
-  if (s.low[b] <= stop) {
+  if (okRange && s.low[b] <= stop) {
     exitPrice[0] = stop;
     return EXIT_STOP;
   }
-  if (s.high[b] >= target) {
+  if (okRange && s.high[b] >= target) {
     exitPrice[0] = target;
     return EXIT_TARGET;
   }
+  if (!okClose) return HOLD;
   const c = s.close[b];
   if (pos.ibsRsi && ibsRsiExit(f, p, b) !== null) {
     exitPrice[0] = c;

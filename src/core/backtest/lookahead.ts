@@ -1,6 +1,6 @@
-// `--check-lookahead`: every signal of the full-data run must come out identical when the signals
-// are generated again on the series cut right after the signal's bar. A difference means some
-// value at bar t used a bar after t, and every backtest figure built on it would be fiction.
+// `--check-lookahead`: at every bar t, the signals generated on the series cut right after t must
+// be exactly the full-data run's signals at t: none missing, none extra, none changed. A difference
+// means some value at bar t used a bar after t, and every backtest figure built on it is fiction.
 import type { StrategyParams } from '../config/schema.js';
 import { type BarSeries, dayNumber, sliceSeries } from '../strategy/bars.js';
 import type { Signal } from '../strategy/features.js';
@@ -19,7 +19,7 @@ export interface LookaheadMismatch {
 /** Result of the check: how much was checked and every mismatch (first 100 kept). */
 export interface LookaheadReport {
   symbols: number;
-  /** Distinct (symbol, signal bar) pairs re-generated on truncated data. */
+  /** (symbol, bar) pairs where the full or the truncated run has a signal (every bar is re-generated). */
   checked_bars: number;
   /** Signals compared. */
   checked_signals: number;
@@ -79,20 +79,22 @@ function* lookaheadSteps(input: readonly BarSeries[], p: StrategyParams, opts: L
     while (n > 0 && whole.dates[n - 1] > end) n--;
     const s = n === whole.length ? whole : sliceSeries(whole, n);
     const full = fn(s, p).filter((x) => s.dates[x.bar] >= start);
-    for (let i = 0; i < full.length; ) {
-      const t = full[i].bar;
-      let j = i;
-      while (j < full.length && full[j].bar === t) j++;
-      const here = full.slice(i, j);
+    const byBar = new Map<number, Signal[]>();
+    for (const x of full) byBar.set(x.bar, [...(byBar.get(x.bar) ?? []), x]);
+    // Every bar in range, not only the signal bars: a peek can also remove a signal (e.g. drop the
+    // ones whose next bar hits the stop), and only a cut at such a bar shows the signal it hides.
+    for (let t = 0; t < s.length; t++) {
+      if (s.dates[t] < start) continue;
+      const here = byBar.get(t) ?? [];
       const cut = fn(sliceSeries(s, t + 1), p).filter((x) => x.bar === t);
+      if (here.length === 0 && cut.length === 0) continue;
       const diff = signalDifference(here, cut);
       bars++;
-      compared += here.length;
+      compared += Math.max(here.length, cut.length);
       if (diff) {
         count++;
-        if (mismatches.length < KEEP) mismatches.push({ symbol: s.symbol, date: here[0].date, detail: diff });
+        if (mismatches.length < KEEP) mismatches.push({ symbol: s.symbol, date: here[0]?.date ?? cut[0].date, detail: diff });
       }
-      i = j;
     }
     opts.onProgress?.('lookahead', k + 1, input.length);
     yield;

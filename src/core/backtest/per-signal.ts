@@ -4,9 +4,9 @@
 // at one share they are a cent-rounding artefact rather than a cost. The curve is cumulative P&L in
 // dollars: cash starts at 0 and goes negative by the cost of open trades.
 import type { StrategyParams } from '../config/schema.js';
+import { tradable, EXIT_END, HOLD, exitAt, exitPrice } from './exits.js';
 import { buyFill, sellFill } from './costs.js';
 import { SkipCounter, isoDays, makeTrade, newCurve, sortTrades, strategyIndex } from './curve.js';
-import { EXIT_END, HOLD, exitAt, exitPrice } from './exits.js';
 import type { Simulation } from './portfolio.js';
 import type { Prepared } from './prepare.js';
 import type { BacktestSettings, ProgressFn, Trade } from './types.js';
@@ -34,13 +34,17 @@ export function simulatePerSignal(prep: Prepared, p: StrategyParams, st: Backtes
       counts.skip(si, 'no_next_bar');
       continue;
     }
-    if (bad[s][e]) {
+    if (!tradable(ser.open[e])) {
       counts.skip(si, 'bad_fill_bar');
       continue;
     }
     const raw = ser.open[e];
     if (!(raw > sig.stop)) {
       counts.skip(si, 'open_below_stop');
+      continue;
+    }
+    if (sig.target !== null && raw >= sig.target) {
+      counts.skip(si, 'open_above_target');
       continue;
     }
     counts.traded[si]++;

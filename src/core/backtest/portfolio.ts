@@ -8,10 +8,10 @@
 //     sized on the close's equity with the signal's entry and stop.
 // Per-symbol state lives in typed arrays indexed by symbol; nothing is allocated per bar.
 import type { StrategyParams } from '../config/schema.js';
+import { tradable, EXIT_END, HOLD, type OpenPosition, exitAt, exitPrice } from './exits.js';
 import { positionSize } from '../risk/gate.js';
 import { buyFill, sellFees, sellFill } from './costs.js';
 import { SkipCounter, isoDays, makeTrade, newCurve, sortTrades, strategyIndex } from './curve.js';
-import { EXIT_END, HOLD, type OpenPosition, exitAt, exitPrice } from './exits.js';
 import type { Prepared } from './prepare.js';
 import type { BacktestSettings, EquityCurve, ProgressFn, Trade } from './types.js';
 
@@ -75,7 +75,7 @@ export function simulatePortfolio(prep: Prepared, p: StrategyParams, st: Backtes
       const si = strategyIndex(sig);
       const e = sig.bar + 1;
       waiting[s] = 0;
-      if (bad[s][e]) {
+      if (!tradable(series[s].open[e])) {
         counts.skip(si, 'bad_fill_bar');
         continue;
       }
@@ -83,6 +83,11 @@ export function simulatePortfolio(prep: Prepared, p: StrategyParams, st: Backtes
       // Buying at or under the stop is a trade the risk gate would size to zero shares.
       if (!(raw > sig.stop)) {
         counts.skip(si, 'open_below_stop');
+        continue;
+      }
+      // At or beyond the target there is no edge left either (SPEC section 7).
+      if (sig.target !== null && raw >= sig.target) {
+        counts.skip(si, 'open_above_target');
         continue;
       }
       const fill = buyFill(raw, bps);

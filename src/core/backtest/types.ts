@@ -18,13 +18,14 @@ export type SkipReason =
   | 'no_next_bar'
   | 'bad_fill_bar'
   | 'open_below_stop'
+  | 'open_above_target'
   | 'symbol_held'
   | 'no_slot'
   | 'size_zero'
   | 'cash';
 
 /** Skip reasons in report order. */
-export const SKIP_REASONS: readonly SkipReason[] = ['no_next_bar', 'bad_fill_bar', 'open_below_stop', 'symbol_held', 'no_slot', 'size_zero', 'cash'];
+export const SKIP_REASONS: readonly SkipReason[] = ['no_next_bar', 'bad_fill_bar', 'open_below_stop', 'open_above_target', 'symbol_held', 'no_slot', 'size_zero', 'cash'];
 
 /** Inputs of one run besides bars and strategy parameters (from config sim.* and trading.*). */
 export interface BacktestSettings {

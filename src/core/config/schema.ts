@@ -56,6 +56,8 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       base_url: url.default(PAPER_HOST),
       data_url: url.default('https://data.alpaca.markets'),
+      // iex is free with every account; sip needs a market-data subscription (Alpaca answers 403).
+      feed: z.enum(['iex', 'sip']).default('iex'),
     })
     .default({}),
   polygon: z

@@ -14,15 +14,15 @@ const SHIPPED = StrategyParamsSchema.parse(JSON.parse(fs.readFileSync(new URL('.
 
 describe('--check-lookahead', () => {
   const sessions = sessionsBetween('2019-01-02', '2023-12-29'); // five years
-  const uni = universe(10, sessions, 3);
+  const uni = universe(4, sessions, 3);
 
   test('passes on the shipped params and on small periods, having checked many signals', () => {
     for (const p of [SHIPPED, P]) {
       const r = checkLookahead(uni, p);
       expect(r.ok).toBe(true);
       expect(r.mismatches).toEqual([]);
-      expect(r.symbols).toBe(10);
-      expect(r.checked_signals).toBeGreaterThan(p === P ? 200 : 20);
+      expect(r.symbols).toBe(4);
+      expect(r.checked_signals).toBeGreaterThan(p === P ? 80 : 8);
       expect(r.checked_bars).toBeLessThanOrEqual(r.checked_signals);
     }
   });
@@ -34,6 +34,16 @@ describe('--check-lookahead', () => {
     expect(r.mismatch_count).toBeGreaterThan(100);
     expect(r.mismatches.length).toBe(100);
     expect(r.mismatches[0].detail).toMatch(/stop: full data [\d.]+, truncated [\d.]+/);
+  });
+
+  test('fails when a peek removes signals (those whose next bar hits the stop), though no kept signal changes', () => {
+    const drop = (s: BarSeries, p: StrategyParams) => allSignals(s, p).filter((x) => !(x.bar + 1 < s.length && s.low[x.bar + 1] <= x.stop));
+    const dropped = uni.reduce((n, s) => n + allSignals(s, P).filter((x) => x.bar + 1 < s.length && s.low[x.bar + 1] <= x.stop).length, 0);
+    expect(dropped).toBeGreaterThan(0);
+    const r = checkLookahead(uni, P, { signalFn: drop });
+    expect(r.ok).toBe(false);
+    expect(r.mismatch_count).toBe(dropped);
+    expect(r.mismatches[0].detail).toMatch(/full data: none; truncated: /);
   });
 
   test('respects --start and --end', () => {

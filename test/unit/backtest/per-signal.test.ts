@@ -20,6 +20,18 @@ function soupCase(entryBar: B, after: B[]) {
 const QUIET: B = { o: 100.5, h: 101, l: 100, c: 100.5 };
 
 describe('per-signal mode', () => {
+  test('a fill bar is judged only on its open: a NaN close that day does not skip the entry, its range still stops it out', () => {
+    // Entry bar: tradable open 100.6, low 90 through the stop, close missing (NaN).
+    const s = soupCase({ o: 100.6, h: 101, l: 90, c: Number.NaN }, [QUIET]);
+    const r = runBacktest({ series: [s], params: P, settings: perSignal });
+    expect(r.signals.combined.skipped.bad_fill_bar).toBe(0);
+    expect(r.trades).toHaveLength(1);
+    expect(r.trades[0]).toMatchObject({ entry_date: SESSIONS[8], exit_reason: 'stop', exit_date: SESSIONS[8] });
+    // An untradable open is still a bad fill bar.
+    const bad = soupCase({ o: Number.NaN, h: 101, l: 100, c: 100.5 }, [QUIET]);
+    expect(runBacktest({ series: [bad], params: P, settings: perSignal }).signals.combined.skipped.bad_fill_bar).toBe(1);
+  });
+
   test('IBS+RSI: entry at the next open, strategy exit (IBS 0.9 > 0.8) at the close, P&L per share', () => {
     // Bar 8: IBS = (101.9 - 101) / (102 - 101) = 0.9 > ibs_exit 0.8 -> exit at its close 101.9.
     const s = ibsCase([{ o: 101.2, h: 102, l: 101, c: 101.9 }]);
@@ -75,12 +87,11 @@ describe('per-signal mode', () => {
     const [b] = runBacktest({ series: [gap], params: P, settings: perSignal }).trades;
     expect(b.exit_reason).toBe('target');
     expect(b.exit_price).toBeCloseTo(104.5 * SELL, 10);
-    // Bought at an open already over the target: sold straight back at that open, never at the lower target.
+    // An open already at or over the target has no edge left: the entry is skipped, like one under the stop.
     const over = soupCase({ o: 104.2, h: 104.6, l: 103.5, c: 104 }, [QUIET]);
-    const [c] = runBacktest({ series: [over], params: P, settings: perSignal }).trades;
-    expect(c).toMatchObject({ exit_reason: 'target', entry_date: SESSIONS[8], exit_date: SESSIONS[8], bars_held: 0 });
-    expect(c.exit_price).toBeCloseTo(104.2 * SELL, 10);
-    expect(c.pnl).toBeCloseTo(104.2 * SELL - 104.2 * BUY, 10);
+    const r = runBacktest({ series: [over], params: P, settings: perSignal });
+    expect(r.trades).toEqual([]);
+    expect(r.signals.combined.skipped.open_above_target).toBe(1);
   });
 
   test('time stop: the entry bar counts 0, exit at the close of the bar where bars held reaches time_stop_bars', () => {

@@ -8,9 +8,11 @@ import type { Clock } from '../../ports/clock.js';
 import { normaliseHost, paperHostProblem } from '../../risk/live-gates.js';
 import { AlpacaBroker, DEFAULT_RETRY, type AlpacaClientOptions, type FetchLike, type RetryPolicy } from './client.js';
 import { KEY_HINT } from './errors.js';
+import { AlpacaQuotes } from './quotes.js';
 
 export { AlpacaBroker, DEFAULT_RETRY, type FetchLike, type RetryPolicy } from './client.js';
 export { BrokerDataError, KEY_HINT } from './errors.js';
+export { AlpacaQuotes } from './quotes.js';
 
 /** What the Alpaca broker is built from. */
 export interface AlpacaBrokerDeps {
@@ -43,22 +45,52 @@ export function createAlpacaBroker(d: AlpacaBrokerDeps): Broker {
   const host = normaliseHost(baseUrl);
   const problem = paperHostProblem(d.config, host);
   if (problem) throw new SafetyRefusal(`refused at startup: ${problem}`, { hint: 'alpaca.base_url decides where orders go; paper mode needs https://paper-api.alpaca.markets', details: { host, mode: d.config.trading.mode } });
-  // The keys travel in headers: never in clear text to anything but this machine.
-  if (url.protocol !== 'https:' && !LOOPBACK.test(host)) {
-    throw new SafetyRefusal(`refused at startup: alpaca.base_url ${host} is not https, the API keys would travel in clear text`, { hint: 'use an https:// URL for alpaca.base_url' });
-  }
-  const keyId = d.secrets.ALPACA_API_KEY_ID?.trim();
-  const secret = d.secrets.ALPACA_API_SECRET_KEY?.trim();
-  const missing = [!keyId && 'ALPACA_API_KEY_ID', !secret && 'ALPACA_API_SECRET_KEY'].filter(Boolean);
-  if (missing.length) throw new AuthError(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set`, { hint: KEY_HINT, details: { missing } });
+  assertKeysSafe('alpaca.base_url', url, host);
+  const { keyId, secret } = alpacaKeys(d.secrets);
   return new AlpacaBroker(host, {
     baseUrl,
-    keyId: keyId!,
-    secret: secret!,
+    keyId,
+    secret,
     timeoutMs: d.config.broker.timeout_ms,
     retry: { ...DEFAULT_RETRY, ...d.retry },
     fetchApi: d.fetchApi,
     requestsPerMinute: d.requestsPerMinute,
     stream: d.stream,
+  });
+}
+
+// The keys travel in headers: never in clear text to anything but this machine.
+function assertKeysSafe(key: string, url: URL, host: string): void {
+  if (url.protocol !== 'https:' && !LOOPBACK.test(host)) {
+    throw new SafetyRefusal(`refused at startup: ${key} ${host} is not https, the API keys would travel in clear text`, { hint: `use an https:// URL for ${key}` });
+  }
+}
+
+function alpacaKeys(secrets: Record<string, string | undefined>): { keyId: string; secret: string } {
+  const keyId = secrets.ALPACA_API_KEY_ID?.trim();
+  const secret = secrets.ALPACA_API_SECRET_KEY?.trim();
+  const missing = [!keyId && 'ALPACA_API_KEY_ID', !secret && 'ALPACA_API_SECRET_KEY'].filter(Boolean);
+  if (missing.length) throw new AuthError(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set`, { hint: KEY_HINT, details: { missing } });
+  return { keyId: keyId!, secret: secret! };
+}
+
+/** Latest quotes from Alpaca market data at alpaca.data_url (feed alpaca.feed), with the broker's keys. */
+export function createAlpacaQuotes(d: AlpacaBrokerDeps): AlpacaQuotes {
+  const dataUrl = d.config.alpaca.data_url;
+  let url: URL;
+  try {
+    url = new URL(dataUrl);
+  } catch {
+    throw new ConfigError('config/base.yaml', [{ path: 'alpaca.data_url', message: 'expected a URL' }]);
+  }
+  assertKeysSafe('alpaca.data_url', url, normaliseHost(dataUrl));
+  return new AlpacaQuotes({
+    dataUrl,
+    feed: d.config.alpaca.feed,
+    ...alpacaKeys(d.secrets),
+    timeoutMs: d.config.broker.timeout_ms,
+    retry: { ...DEFAULT_RETRY, ...d.retry },
+    fetchApi: d.fetchApi,
+    requestsPerMinute: d.requestsPerMinute,
   });
 }

@@ -5,6 +5,7 @@
 // Timestamps arrive with offsets ("2025-01-14T16:00:00-05:00") and leave as UTC ISO strings.
 import { z } from 'zod';
 import type { AccountReport, BrokerOrderStatus, CalendarDay, ClockReport, OrderReport, OrderUpdateEvent, PositionReport } from '../../ports/broker.js';
+import type { Quote } from '../../ports/quotes.js';
 import { BrokerDataError } from './errors.js';
 
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
@@ -184,4 +185,25 @@ export function toCancelResults(raw: unknown): CancelResult[] {
 /** A number for the wire: a plain decimal string without float noise (0.1 + 0.2 -> "0.3"). */
 export function wireDecimal(n: number): string {
   return String(Number(n.toFixed(6)));
+}
+
+// Market data sends prices as JSON numbers. 0 (or no field) means "no active bid/ask" (spec); a
+// string, a negative or a non-finite value is junk.
+const quotePrice = z.union([z.number().nonnegative().finite(), z.null()]).optional();
+const QuoteWire = z.object({ bp: quotePrice, ap: quotePrice, t: instant });
+const LatestQuotesWire = z.object({ quotes: z.record(z.string(), z.unknown()).nullable().optional() });
+
+/**
+ * The quote for `symbol` from GET /v2/stocks/quotes/latest: null when Alpaca has no usable
+ * two-sided quote (symbol absent, bid or ask 0 or missing, crossed); junk is a BrokerDataError.
+ */
+export function toQuote(raw: unknown, symbol: string): Quote | null {
+  const body = parse(LatestQuotesWire, raw, 'latest quotes answer');
+  const entry = body.quotes?.[symbol];
+  if (entry === undefined || entry === null) return null;
+  const q = parse(QuoteWire, entry, `quote for ${symbol}`);
+  const bid = q.bp ?? 0;
+  const ask = q.ap ?? 0;
+  if (!(bid > 0) || !(ask > 0) || bid > ask) return null;
+  return { symbol, bid, ask, ts: q.t };
 }
