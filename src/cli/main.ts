@@ -9,6 +9,7 @@ import { makeKit } from './kit.js';
 import { Output, type Streams } from './output.js';
 import { COMMANDS } from './registry.js';
 import { VERSION } from './version.js';
+import { signalHooks } from './signals.js';
 
 export interface MainOptions {
   streams?: Streams;
@@ -19,12 +20,6 @@ export interface MainOptions {
   signals?: boolean;
 }
 
-/**
- * A command that stops gracefully on a signal by itself (the brain: finish or abandon the task,
- * final heartbeat, release the lock) sets `graceful` while it runs; the shell then leaves the
- * signal to it and reports the Interrupted error the command throws (exit 130/143).
- */
-export const signalHooks: { graceful: ((signal: 'SIGINT' | 'SIGTERM') => void) | null } = { graceful: null };
 
 function preScan(argv: string[]): { json: boolean; color: boolean; verbose: boolean } {
   const upto = argv.indexOf('--');

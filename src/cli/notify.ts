@@ -1,7 +1,7 @@
 // Operator alerts from a command (kill on/off), not only from the brain: Telegram when keys and
 // config enable it. Called after the action is done; it can only add a warning, never undo it.
 import { errorText } from '../core/errors.js';
-import type { AlertKind } from '../core/brain/contracts.js';
+import type { AlertKind } from '../core/ports/alerts.js';
 import type { KobeContext } from './context.js';
 
 /** Send one alert and wait up to 2 s for it; returns a warning when it could not be sent. */

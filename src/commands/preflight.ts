@@ -23,7 +23,7 @@ export interface PreflightResult {
 export function register(program: Command, kit: Kit): void {
   program
     .command('preflight')
-    .description('every check before trading (config, pin, keys, broker, clock, data, kill switch, chain, reconcile, budgets, live gates): GO exit 0, NO-GO exit 5')
+    .description('every check before trading (config, pin, keys, broker, clock, calendar, quotes, data, kill switch, chain, reconcile, budgets, live gates): GO exit 0, NO-GO exit 5')
     .option('--mode <mode>', 'paper or live (default: the config\'s trading.mode)')
     .option('--timeout <ms>', 'per-check timeout', '5000')
     .addHelpText('after', '\nExample:\n  kobe preflight --mode paper\n  kobe preflight --mode live --json | jq \'.rows[] | select(.status == "fail")\'')
@@ -47,7 +47,7 @@ export async function runPreflight(ctx: KobeContext, o: PreflightOptions, checks
   const now = ctx.clock.now();
   const input: PreflightInput = {
     mode, paths: ctx.paths, now, processEnv: ctx.env,
-    config: () => ctx.config(), secrets: () => ctx.secrets(), broker: () => ctx.broker(), store: () => ctx.state(), bars: () => ctx.bars(),
+    config: () => ctx.config(), secrets: () => ctx.secrets(), broker: () => ctx.broker(), quotes: () => ctx.quotes(), store: () => ctx.state(), bars: () => ctx.bars(),
   };
   const rows = await runChecks(checks, input, o.timeoutMs);
   const go = isGo(rows);

@@ -8,6 +8,8 @@
 // Faults per test: a status for the next N matching requests (429 + Retry-After, 5xx, ...), slow
 // routes, error bodies that echo request headers, an order POST stored but never answered, stored
 // but answered 5xx, stored but invisible until revealed, duplicated and dropped stream events.
+// Market data on the same server (point alpaca.data_url at baseUrl): settable latest quotes, and a
+// clock and calendar that can disagree with kobe's (alpaca/market.ts).
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -15,7 +17,8 @@ import { LocalHttpFake } from './local-http.js';
 import { FakeBook, TERMINAL, type FakeOrder, type FillFacts } from './alpaca/book.js';
 import { ordersFromPost, replacementFor, type Refusal } from './alpaca/requests.js';
 import { STREAM_PATH, TradeUpdatesHub } from './alpaca/stream.js';
-import { calendarWire, clockWire, listOrders } from './alpaca/reads.js';
+import { clockWire, listOrders } from './alpaca/reads.js';
+import { FakeMarket, type CalendarSetting, type QuoteSetting } from './alpaca/market.js';
 import { CODES, accountWire, money, orderWire, positionWire, stamp } from './alpaca/wire.js';
 import { createAlpacaBroker, type RetryPolicy } from '../../src/core/broker/alpaca/index.js';
 import { ConfigSchema, type KobeConfig } from '../../src/core/config/schema.js';
@@ -92,6 +95,7 @@ export class FakeAlpacaServer extends LocalHttpFake {
   private hangOrders = 0;
   private failOrders: number[] = [];
   private hideOrders = 0;
+  private readonly market: FakeMarket;
 
   constructor(o: FakeAlpacaOptions = {}) {
     super();
@@ -103,6 +107,7 @@ export class FakeAlpacaServer extends LocalHttpFake {
     const base = typeof now === 'function' ? now : () => new Date(now);
     this.stream = new TradeUpdatesHub(() => ({ keyId: this.keyId, secret: this.secret }));
     this.book = new FakeBook({ AAPL: 100, MSFT: 200, XOM: 50, ...o.prices }, o.cash ?? 100_000, base, (e, ord, f) => this.publish(e, ord, f));
+    this.market = new FakeMarket(() => this.book.prices, () => this.book.now());
   }
 
   override async start(): Promise<this> {
@@ -186,6 +191,24 @@ export class FakeAlpacaServer extends LocalHttpFake {
   /** Cut every stream socket (the SDK is expected to reconnect; events meanwhile are lost). */
   dropStreams(): void {
     this.stream.drop();
+  }
+
+  /** Set `symbol`'s latest quote (junk allowed; ts defaults to the fake's clock); null: no quote at all. */
+  setQuote(symbol: string, q: QuoteSetting | null): this {
+    this.market.set(symbol, q);
+    return this;
+  }
+
+  /** Answer `date` on GET /v2/calendar with these times instead of kobe's; null leaves the date out. */
+  calendarOverride(date: string, day: CalendarSetting): this {
+    this.market.calendar.set(date, day);
+    return this;
+  }
+
+  /** Answer GET /v2/clock with these fields instead of the ones from kobe's calendar. */
+  clockOverride(fields: FakeMarket['clock']): this {
+    this.market.clock = { ...fields };
+    return this;
   }
 
   // ---- the market ----
@@ -305,8 +328,12 @@ export class FakeAlpacaServer extends LocalHttpFake {
     const orderId = /^\/v2\/orders\/([^/]+)$/.exec(path)?.[1];
     if (method === 'GET' && path === '/v2/account') return { status: 200, body: this.account() };
     if (method === 'GET' && path === '/v2/positions') return { status: 200, body: [...this.positions].sort(([a], [b]) => (a < b ? -1 : 1)).map(([s, p]) => positionWire(s, p, this.prices[s] ?? p.avg)) };
-    if (method === 'GET' && path === '/v2/clock') return { status: 200, body: clockWire(this.now()) };
-    if (method === 'GET' && path === '/v2/calendar') return this.read(calendarWire(this.now(), q.get('start'), q.get('end')));
+    if (method === 'GET' && path === '/v2/clock') return { status: 200, body: { ...clockWire(this.now()), ...this.market.clock } };
+    if (method === 'GET' && path === '/v2/calendar') return this.read(this.market.calendarWire(q));
+    if (method === 'GET' && path === '/v2/stocks/quotes/latest') {
+      const r = this.market.latestQuotes(q);
+      return isRefusal(r) ? this.error(r.status, r.message) : { status: 200, body: r };
+    }
     if (method === 'POST' && path === '/v2/orders') return this.post(text);
     if (method === 'GET' && path === '/v2/orders') return this.read(listOrders(this.orders, q, (o, nested) => this.wire(o, nested)));
     if (method === 'DELETE' && path === '/v2/orders') {

@@ -6,7 +6,7 @@ import type { KobeConfig, StrategyParams } from '../../core/config/schema.js';
 import type { EventLog } from '../../core/log/logger.js';
 import type { Clock } from '../../core/ports/clock.js';
 import { CompletedBarStore } from '../../core/brain/bars-view.js';
-import type { Alerts } from '../../core/brain/contracts.js';
+import type { Alerts } from '../../core/ports/alerts.js';
 import type { TaskResult } from '../../core/brain/loop.js';
 import type { BrainMetrics } from '../../core/brain/metrics.js';
 import type { Task } from '../../core/brain/schedule.js';

@@ -4,7 +4,7 @@
 // the close of t on bars through t only (CompletedBarStore); fills follow the sim's intraday path.
 import { relaxDurabilityForReplay } from '../../core/state/atomic.js';
 import type { KobeContext } from '../../cli/context.js';
-import type { Alerts } from '../../core/brain/contracts.js';
+import type { Alerts } from '../../core/ports/alerts.js';
 import type { CycleRecord } from '../../core/brain/loop.js';
 import { ReplayWaiter } from '../../core/brain/loop.js';
 import { acquireRunnerLock } from '../../core/brain/runner-lock.js';

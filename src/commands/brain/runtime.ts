@@ -5,7 +5,8 @@
 import path from 'node:path';
 import { createContext, type KobeContext } from '../../cli/context.js';
 import { createAlerts } from '../../core/alerts/index.js';
-import type { Alerts, NavState, RiskSnapshot } from '../../core/brain/contracts.js';
+import type { NavState, RiskSnapshot } from '../../core/brain/contracts.js';
+import type { Alerts } from '../../core/ports/alerts.js';
 import { writeHeartbeat } from '../../core/brain/heartbeat.js';
 import { assessHealth, startHealthServer, type HealthReport, type HealthServer } from '../../core/brain/health.js';
 import { BrainLoop, type CycleRecord, type LoopStatus, type TaskResult, type Waiter } from '../../core/brain/loop.js';

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { packageRoot } from '../../core/package-root.js';
 import type { KobeContext } from '../../cli/context.js';
 import type { Kit } from '../../cli/kit.js';
-import { signalHooks } from '../../cli/main.js';
+import { signalHooks } from '../../cli/signals.js';
 import type { Output } from '../../cli/output.js';
 import { writeHeartbeat } from '../../core/brain/heartbeat.js';
 import { RealWaiter, type LoopStatus } from '../../core/brain/loop.js';

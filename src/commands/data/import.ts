@@ -15,7 +15,7 @@ export interface DataImportOptions {
   map?: ColumnMap;
   symbols?: string[];
   /** data/universe/<name>.csv gets the imported symbols (default "imported"). */
-  universe: string;
+  universe?: string;
 }
 
 export interface DataImportResult {
@@ -127,7 +127,7 @@ export async function runDataImport(ctx: KobeContext, opts: DataImportOptions): 
   };
   if (report.series.length) {
     const { config } = await ctx.config();
-    result.universe = await writeUniverse(ctx.paths.home, opts.universe, report.series.map((x) => x.symbol), config.data.universe);
+    result.universe = await writeUniverse(ctx.paths.home, opts.universe ?? 'imported', report.series.map((x) => x.symbol), config.data.universe);
   }
   const summary = { path: opts.path, files: result.files, symbols: result.symbols.length, rows: result.rows_imported, empty_field_rows: result.rows_with_empty_fields, rejected_rows: result.rows_rejected };
   await (await ctx.audit()).append('data_imported', summary);

@@ -1,6 +1,6 @@
 // The alert sender the brain and commands use: Telegram when telegram.enabled and both secrets
 // are set, otherwise a no-op that says once, in logs/kobe.log, why nothing is sent.
-import type { Alerts } from '../brain/contracts.js';
+import type { Alerts } from '../ports/alerts.js';
 import type { DiagLog } from '../log/logger.js';
 import type { Sleep } from '../util/rate-limiter.js';
 import { createTelegramAlerts, type AlertStats, type TelegramAlerts } from './telegram.js';

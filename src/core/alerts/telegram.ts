@@ -10,7 +10,7 @@
 import type { DiagLog } from '../log/logger.js';
 import { CENSOR } from '../log/redact.js';
 import type { Sleep } from '../util/rate-limiter.js';
-import type { AlertKind, Alerts } from '../brain/contracts.js';
+import type { AlertKind, Alerts } from '../ports/alerts.js';
 
 /** Attempts per alert before it is given up (and logged). */
 export const MAX_ATTEMPTS = 3;

@@ -1,16 +1,8 @@
 // Contracts between the brain's runtime (scheduler, tasks, heartbeat, health server) and the
-// modules it drives (telemetry, automatic kill-switch triggers, alerts). Types only.
+// modules it drives (telemetry, automatic kill-switch triggers). Types only; the Alerts port is
+// src/core/ports/alerts.ts.
 import type { TradingStateName } from '../risk/trading-state.js';
 
-/** Kinds of Telegram alert (SPEC section 10). */
-export type AlertKind = 'trade_executed' | 'position_closed' | 'error' | 'kill_switch_on' | 'kill_switch_off' | 'high_drawdown';
-
-/** Alert sender: rate limited, never blocks the trading path, never throws; failures are logged. */
-export interface Alerts {
-  send(kind: AlertKind, text: string, fields?: Record<string, unknown>): void;
-  /** Wait (bounded) for queued alerts, e.g. before a graceful stop. */
-  flush(timeoutMs: number): Promise<void>;
-}
 
 /** The automatic kill-switch policies (SPEC section 4). */
 export type TriggerId = 'K1' | 'K2' | 'K5' | 'K7' | 'K8';

@@ -9,7 +9,8 @@ import type { EventLog } from '../log/logger.js';
 import type { Clock } from '../ports/clock.js';
 import { activateKillSwitch, appendKillHistory } from '../risk/kill-switch.js';
 import type { TradingState } from '../risk/trading-state.js';
-import type { Alerts, TriggerFired, TriggerInput } from './contracts.js';
+import type { TriggerFired, TriggerInput } from './contracts.js';
+import type { Alerts } from '../ports/alerts.js';
 
 const cents = (x: number) => Math.round(x * 100);
 const usd = (x: number) => `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;

@@ -12,11 +12,13 @@ import { lastCompletedSession } from '../market/sessions.js';
 import { etDate, etMinutes } from '../market/time.js';
 import type { KobePaths } from '../paths.js';
 import type { Broker } from '../ports/broker.js';
+import type { Quotes } from '../ports/quotes.js';
 import { missingLiveGates } from '../risk/live-gates.js';
 import { tradingState } from '../risk/trading-state.js';
 import { loadEarnings } from '../scan/earnings.js';
 import { IdempotencyFile, LastReconcileFile, LlmUsageFile, WeeklyBudgetFile } from '../state/schemas.js';
 import type { StateStore } from '../state/store.js';
+import { MARKET_CHECKS } from './market-checks.js';
 import type { CheckVerdict, PreflightCheck } from './run.js';
 import path from 'node:path';
 
@@ -29,6 +31,8 @@ export interface PreflightInput {
   config(): Promise<LoadedConfig>;
   secrets(): Promise<Record<string, string | undefined>>;
   broker(): Promise<Broker>;
+  /** The quote source entries and exits use (Alpaca market data, or the sim's own). */
+  quotes(): Promise<Quotes>;
   store(): Promise<StateStore>;
   bars(): Promise<BarStore>;
 }
@@ -119,6 +123,7 @@ export const CHECKS: Check[] = [
       return ok(`skew ${skewMs} ms; calendar agrees (market ${ours ? 'open' : 'closed'})`);
     },
   },
+  ...MARKET_CHECKS,
   {
     name: 'session_today', blocking: false, hint: 'see `kobe market`',
     async run(i) {

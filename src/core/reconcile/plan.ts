@@ -4,7 +4,7 @@
 import type { OrderReport, PositionReport } from '../ports/broker.js';
 import type { IdempotencyRecord, PositionEntry } from '../state/schemas.js';
 
-export const DISCREPANCY_TYPES = ['SHORT_POSITION', 'MISSING_IN_BROKER', 'MISSING_LOCALLY', 'QUANTITY_MISMATCH', 'PRICE_MISMATCH', 'ORPHAN_ORDER', 'UNRESOLVED_ORDER', 'NO_EXIT_PLAN', 'NO_PROTECTIVE_STOP'] as const;
+export const DISCREPANCY_TYPES = ['SHORT_POSITION', 'MISSING_IN_BROKER', 'MISSING_LOCALLY', 'FOREIGN', 'QUANTITY_MISMATCH', 'PRICE_MISMATCH', 'ORPHAN_ORDER', 'UNRESOLVED_ORDER', 'NO_EXIT_PLAN', 'NO_PROTECTIVE_STOP'] as const;
 export type DiscrepancyType = (typeof DISCREPANCY_TYPES)[number];
 
 /** One difference between the broker and kobe's records. */
@@ -54,8 +54,13 @@ export function findDiscrepancies(x: ReconcileInput): Discrepancy[] {
       out.push({ type: 'NO_PROTECTIVE_STOP', symbol: sym, severity: 'high', detail: `no stop order rests at the broker for ${sym} (ledger stop ${l.stop})`, action: 'place it: kobe reconcile --fix --yes', notional: 0 });
     }
   }
+  const ours = kobeBoughtSymbols(x.store);
   for (const [sym, b] of broker) {
     if (ledger.has(sym)) continue;
+    if (!ours.has(sym)) {
+      out.push({ type: 'FOREIGN', symbol: sym, severity: 'medium', detail: `broker holds ${b.qty} ${sym} at ${b.avg_entry_price}; kobe never bought it (left alone: no exits, no stop; counted in exposure)`, action: `keep it outside kobe, or adopt it: kobe reconcile --fix --adopt ${sym}`, notional: Math.abs(b.qty) * (b.current_price ?? b.avg_entry_price) });
+      continue;
+    }
     out.push({ type: 'MISSING_LOCALLY', symbol: sym, severity: 'critical', detail: `broker holds ${b.qty} ${sym} at ${b.avg_entry_price}, the ledger has nothing (orphan)`, action: 'add it to the ledger with an exit plan', notional: Math.abs(b.qty) * (b.current_price ?? b.avg_entry_price) });
   }
   const known = new Set(Object.keys(x.store));
@@ -71,6 +76,20 @@ export function findDiscrepancies(x: ReconcileInput): Discrepancy[] {
   }
   const order = (t: DiscrepancyType) => DISCREPANCY_TYPES.indexOf(t);
   return out.sort((a, b) => order(a.type) - order(b.type) || (a.symbol ?? '').localeCompare(b.symbol ?? '') || (a.client_order_id ?? '').localeCompare(b.client_order_id ?? ''));
+}
+
+/** Symbols some kobe order ever bought: an entry, or a buy adopted into the store. */
+export function kobeBoughtSymbols(store: Record<string, IdempotencyRecord>): Set<string> {
+  return new Set(Object.values(store).filter((r) => r.intent.side === 'buy' && (r.intent.kind === 'entry' || r.intent.kind === 'adopted')).map((r) => r.intent.symbol));
+}
+
+/**
+ * Clean means nothing needs a person. A FOREIGN position is reported on every run but does not
+ * make the book dirty: kobe leaves it alone and trades around it (the risk gate counts it, as it
+ * reads broker positions), so keeping one must not refuse entries forever.
+ */
+export function isClean(ds: Discrepancy[]): boolean {
+  return ds.every((d) => d.type === 'FOREIGN');
 }
 
 /** True when an open sell stop (plain, trailing, or the stop leg of an OCO/bracket) rests for `symbol`. */

@@ -7,13 +7,9 @@ const iso = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, '
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
 const money = z.number().finite();
 
-/** One state file kobe knows: its name under state/, schema and value when absent. */
-export interface StateFileDef<T, I = T> {
-  name: string;
-  /** I: what a writer may pass (fields with defaults may be left out); T: what a reader gets. */
-  schema: z.ZodType<T, z.ZodTypeDef, I>;
-  initial: () => T;
-}
+import type { StateFileDef } from './file-def.js';
+
+export type { StateFileDef } from './file-def.js';
 
 function def<T, I>(name: string, schema: z.ZodType<T, z.ZodTypeDef, I>, initial: () => NoInfer<T>): StateFileDef<T, I> {
   return { name, schema, initial };

@@ -7,7 +7,7 @@ import { createContext, type KobeContext } from '../../../src/cli/context.js';
 import { runDataSeed } from '../../../src/commands/data/seed.js';
 import { runInit } from '../../../src/commands/init.js';
 import { FakeClock } from '../../../src/core/ports/clock.js';
-import type { Alerts, AlertKind } from '../../../src/core/brain/contracts.js';
+import type { Alerts, AlertKind } from '../../../src/core/ports/alerts.js';
 import { SimBookFile, type SimOrder } from '../../../src/core/broker/sim/book.js';
 
 /** A directory for a temp home: /dev/shm when writable, else the OS temp dir. */

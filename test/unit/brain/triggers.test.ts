@@ -2,7 +2,8 @@
 // words it ("> 5%" strict, "3 consecutive" at the 3rd) and not below; firing halts idempotently.
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import type { AlertKind, TriggerInput } from '../../../src/core/brain/contracts.js';
+import type { TriggerInput } from '../../../src/core/brain/contracts.js';
+import type { AlertKind } from '../../../src/core/ports/alerts.js';
 import { evaluateTriggers, fireTriggers, type FireDeps } from '../../../src/core/brain/triggers.js';
 import { ConfigSchema } from '../../../src/core/config/schema.js';
 import type { Level } from '../../../src/core/log/logger.js';

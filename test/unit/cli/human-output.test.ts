@@ -19,7 +19,7 @@ describe('human output', () => {
 
   it('x-axis labels: a run starting just before a year boundary does not print its first year over the next', () => {
     const dates = sessionsBetween('2021-12-20', '2024-12-31');
-    const svg = lineChart({ kind: 'equity', title: 'equity', dates, lines: [{ name: 'equity', values: dates.map((_, i) => 100 + i) }], fmt: (v) => v.toFixed(0) } as Parameters<typeof lineChart>[0]);
+    const svg = lineChart({ kind: 'equity', title: 'equity', dates, lines: [{ name: 'equity', values: dates.map((_, i) => 100 + i), color: '#000' }], fmt: (v: number) => v.toFixed(0) });
     const labels = [...svg.matchAll(/class="xlab"[^>]*>([^<]+)</g)].map((m) => m[1]);
     expect(labels).toEqual(['2022', '2023', '2024']);
   });

@@ -1,7 +1,7 @@
 // The simulated broker's own books (state/sim/book.json): separate from kobe's ledger, so that
 // reconciling against the sim compares two independent records, as with a real broker.
 import { z } from 'zod';
-import type { StateFileDef } from '../../state/schemas.js';
+import type { StateFileDef } from '../../state/file-def.js';
 
 const num = z.number().finite();
 const iso = z.string().nullable();

@@ -1,0 +1,79 @@
+// The fake Alpaca's market data (market-data-api.json, GET /v2/stocks/quotes/latest) and the scenarios that make its clock and calendar disagree with kobe's.
+// Prices are JSON numbers (0 = no active side), `t` is RFC-3339 with nanoseconds; a symbol with
+// no quote is absent from `quotes`, as Alpaca answers it.
+import { etDate } from '../../../src/core/market/time.js';
+import { calendarWire } from './reads.js';
+import type { Refusal } from './requests.js';
+
+/** A quote as a test sets it: bid/ask may be junk on purpose; ts defaults to the fake's clock. */
+export interface QuoteSetting {
+  bid?: unknown;
+  ask?: unknown;
+  ts?: string | Date;
+}
+
+/** A calendar day as the fake answers it instead of kobe's; null removes the date. */
+export type CalendarSetting = { open: string; close: string } | null;
+
+const nanos = (d: Date): string => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+
+/** Quotes and calendar overrides of the fake. */
+export class FakeMarket {
+  private readonly quotes = new Map<string, QuoteSetting | null>();
+  readonly calendar = new Map<string, CalendarSetting>();
+  clock: Partial<Record<'is_open' | 'next_open' | 'next_close', unknown>> = {};
+
+  constructor(
+    private readonly prices: () => Record<string, number>,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Set `symbol`'s latest quote; null makes it a symbol with no quote. */
+  set(symbol: string, q: QuoteSetting | null): void {
+    this.quotes.set(symbol, q);
+  }
+
+  /** The wire quote for `symbol`, or undefined when Alpaca would have none. */
+  private wire(symbol: string): object | undefined {
+    const set = this.quotes.get(symbol);
+    if (set === null) return undefined;
+    const px = this.prices()[symbol];
+    if (set === undefined && px === undefined) return undefined;
+    // The default: a 2 bp spread around the fake's price, observed now.
+    const bid = set && 'bid' in set ? set.bid : Math.round(px * 0.9999 * 100) / 100;
+    const ask = set && 'ask' in set ? set.ask : Math.round(px * 1.0001 * 100) / 100;
+    const ts = set?.ts === undefined ? nanos(this.now()) : typeof set.ts === 'string' ? set.ts : nanos(set.ts);
+    return { ap: ask, as: 1, ax: 'V', bp: bid, bs: 1, bx: 'V', c: ['R'], t: ts, z: 'C' };
+  }
+
+  /** GET /v2/stocks/quotes/latest?symbols=A,B */
+  latestQuotes(q: URLSearchParams): object | Refusal {
+    const symbols = q.get('symbols');
+    if (!symbols) return { status: 400, message: 'missing symbols' };
+    const feed = q.get('feed');
+    if (feed !== null && !['iex', 'sip', 'delayed_sip', 'otc', 'boats', 'overnight'].includes(feed)) return { status: 400, message: `invalid feed: ${feed}` };
+    const quotes: Record<string, object> = {};
+    for (const s of symbols.split(',')) {
+      const w = this.wire(s);
+      if (w) quotes[s] = w;
+    }
+    return { quotes };
+  }
+
+  /** GET /v2/calendar: kobe's sessions in the range, with the overrides applied. */
+  calendarWire(q: URLSearchParams): object[] | Refusal {
+    const days = calendarWire(this.now(), q.get('start'), q.get('end'));
+    if (!Array.isArray(days)) return days;
+    // The range as the server read it (dates or New York instants), for overrides outside kobe's sessions.
+    const day = (v: string | null) => (v === null ? null : /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : etDate(new Date(v)));
+    const start = day(q.get('start')) ?? etDate(this.now());
+    const end = day(q.get('end')) ?? start;
+    const out = new Map(days.map((d) => [(d as { date: string }).date, d]));
+    for (const [date, set] of this.calendar) {
+      if (date < start || date > end) continue;
+      if (set === null) out.delete(date);
+      else out.set(date, { ...(out.get(date) ?? { date, session_open: '0400', session_close: '2000', settlement_date: date }), ...set });
+    }
+    return [...out.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, d]) => d);
+  }
+}
