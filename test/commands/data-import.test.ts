@@ -55,13 +55,14 @@ describe('data import', () => {
     expect(t.stdout.data).toMatch(/^imported 4 rows of 2 symbol\(s\) from 2 file\(s\) in [\d.]+ s \([\d,]+ rows\/s\)\n$/);
   });
 
-  it('exit 0 with empty fields: imported as NaN, each reported with file:line, and a re-import says what it replaced', async () => {
+  it('exit 0 with empty fields: imported as NaN, each reported with file:line, and a re-import says what it merged', async () => {
     t = await testContext();
     const dir = csvDir({ 'DHR.csv': `${HEAD}2024-01-02,10,11,9,10.5,100\n2024-01-03,,12,10,11,200\n` });
     await runDataImport(t.ctx, { path: dir });
     const r = await runDataImport(t.ctx, { path: path.join(dir, 'DHR.csv') });
     expect(r.rows_with_empty_fields).toBe(1);
-    expect(r.replaced).toEqual(['DHR']);
+    expect(r.merged).toEqual(['DHR']);
+    expect(r.replaced).toEqual([]);
     expect(r.warnings).toEqual([
       { file: path.join(dir, 'DHR.csv'), line: 3, column: 'open', symbol: 'DHR', kind: 'empty_field', reason: 'empty open on 2024-01-03: imported as NaN (data verify reports it)' },
     ]);
@@ -69,7 +70,7 @@ describe('data import', () => {
     renderDataImport(t.ctx.out, r);
     expect(t.stderr.data).toContain('1 row(s) with empty fields were imported as NaN; `kobe data verify` reports them:');
     expect(t.stderr.data).toContain(`${path.join(dir, 'DHR.csv')}:3 (open): empty open on 2024-01-03`);
-    expect(t.stderr.data).toContain('replaced the bars of 1 symbol(s) already in the store');
+    expect(t.stderr.data).toContain('merged the imported dates into the stored history of 1 symbol(s)');
   });
 
   it('exit 5 when rows are rejected: the good rows are imported, every bad row is named by file:line and column', async () => {
@@ -139,5 +140,29 @@ describe('data import', () => {
     expect(() => parseDataImport({}, [])).toThrow(UsageError);
     expect(() => parseDataImport({ map: 'price=Close' }, ['x'])).toThrow(/unknown field "price"/);
     expect(() => parseDataImport({ symbols: 'A,not valid' }, ['x'])).toThrow(/not valid symbols/);
+  });
+
+  it('a short CSV merges by date into a long history unless --replace; impossible prices are rejected with file:line', async () => {
+    t = await testContext();
+    const { seriesFromRows } = await import('../../src/core/strategy/bars.js');
+    const { sessionsBetween } = await import('../../src/core/market/calendar.js');
+    const days = sessionsBetween('2024-01-02', '2024-12-31');
+    await (await t.ctx.bars()).write(seriesFromRows('AAPL', days.map((date) => ({ date, open: 100, high: 101, low: 99, close: 100, volume: 1e6 }))), { source: 'import' });
+    const dir2 = fs.mkdtempSync(path.join(t.home, 'csv-'));
+    const rows = ['date,open,high,low,close,volume', '2024-12-30,200,201,199,200,1000', '2024-12-31,200,201,199,200,1000', '2025-01-02,-5,201,199,200,1000', '2025-01-03,1e308,1e308,199,200,1000', '2025-01-06,200,190,199,200,1000', '2025-01-07,200,201,199,200,1000'];
+    fs.writeFileSync(path.join(dir2, 'AAPL.csv'), `${rows.join('\n')}\n`);
+    const err = await rejected(runDataImport(t.ctx, { path: dir2 }));
+    const res = err.result as { errors: Array<{ line: number; kind: string; reason: string }>; symbols: Array<{ symbol: string; bars: number }> };
+    expect(res.errors.map((e) => [e.line, e.kind])).toEqual([[4, 'impossible_price'], [5, 'impossible_price'], [6, 'impossible_price']]);
+    expect(res.errors[2].reason).toMatch(/high 190 is below low 199/);
+    // Merged: the year of history stays, two dates revised, one added.
+    expect(res.symbols).toEqual([expect.objectContaining({ symbol: 'AAPL', bars: days.length + 1 })]);
+    const s = (await t.ctx.bars()).load('AAPL');
+    expect(s.close[0]).toBe(100);
+    expect(s.close[s.length - 1]).toBe(200);
+    fs.writeFileSync(path.join(dir2, 'AAPL.csv'), `${[rows[0], rows[1], rows[6]].join('\n')}\n`);
+    const replaced = await runDataImport(t.ctx, { path: dir2, replace: true });
+    expect(replaced).toMatchObject({ replaced: ['AAPL'], merged: [] });
+    expect((await t.ctx.bars()).load('AAPL').length).toBe(2);
   });
 });

@@ -8,7 +8,7 @@ import { parseColumnMap, type ColumnMap } from '../../core/data/csv/columns.js';
 import { CsvImporter, type ImportIssue } from '../../core/data/csv/importer.js';
 import { parseSymbolList, writeUniverse } from '../../core/data/universe.js';
 import { CheckFailed, UsageError, errorText } from '../../core/errors.js';
-import { isoDay } from '../../core/strategy/bars.js';
+import { isoDay, mergeSeries } from '../../core/strategy/bars.js';
 
 export interface DataImportOptions {
   path: string;
@@ -16,14 +16,17 @@ export interface DataImportOptions {
   symbols?: string[];
   /** data/universe/<name>.csv gets the imported symbols (default "imported"). */
   universe?: string;
+  /** Replace a symbol's whole history instead of merging the imported dates into it. */
+  replace?: boolean;
 }
 
 export interface DataImportResult {
   path: string;
   files: number;
   symbols: Array<{ symbol: string; bars: number; first: string | null; last: string | null }>;
-  /** Symbols that had bars before: the import replaced them. */
+  /** Symbols that had bars before: with --replace their history was replaced, else the dates merged in. */
   replaced: string[];
+  merged: string[];
   rows_imported: number;
   /** Imported with NaN in the empty fields; `kobe data verify` reports them. */
   rows_with_empty_fields: number;
@@ -45,6 +48,7 @@ export function parseDataImport(raw: Record<string, unknown>, args: string[]): D
     map: typeof raw.map === 'string' ? parseColumnMap(raw.map) : undefined,
     symbols: typeof raw.symbols === 'string' ? parseSymbolList(raw.symbols) : undefined,
     universe: universeName(raw.universe, 'imported'),
+    replace: !!raw.replace,
   };
 }
 
@@ -64,6 +68,7 @@ export function registerDataImport(data: Command, kit: Kit): void {
     .option('--map <field=column,...>', 'column names for date, open, high, low, close, volume, symbol (default: those names, symbol/ticker/Name)')
     .option('--symbols <list>', 'only these symbols (comma-separated)')
     .option('--universe <name>', 'write the imported symbols to data/universe/<name>.csv (default: imported)')
+    .option('--replace', "replace a symbol's stored history instead of merging the imported dates into it")
     .addHelpText('after', '\nExit 0 when every row was imported (empty fields are imported as NaN, reported, and flagged by `kobe data verify`); 5 when rows were rejected.\n\nExample:\n  kobe data import ./sp500/daily\n  kobe data import prices.csv --map date=Date,close="Adj Close",symbol=Ticker')
     .action(kit.action(parseDataImport, runDataImport, renderDataImport));
 }
@@ -109,13 +114,21 @@ export async function runDataImport(ctx: KobeContext, opts: DataImportOptions): 
   if (report.series.length === 0 && report.errors.length === 0) throw new UsageError(`no bars in ${opts.path} (header lines only)`);
   const store = await ctx.bars();
   const before = new Set(store.list().map((e) => e.symbol));
-  await store.writeMany(report.series.map((series) => ({ series, meta: { source: 'import' as const } })));
+  // A CSV adds or revises dates; only --replace throws a symbol's other stored bars away.
+  const merged: string[] = [];
+  const toWrite = report.series.map((series) => {
+    if (opts.replace || !before.has(series.symbol)) return series;
+    merged.push(series.symbol);
+    return mergeSeries(store.load(series.symbol), series);
+  });
+  await store.writeMany(toWrite.map((series) => ({ series, meta: { source: 'import' as const } })));
   const elapsed = performance.now() - started;
   const result: DataImportResult = {
     path: opts.path,
     files: files.length,
-    symbols: report.series.map((s) => ({ symbol: s.symbol, bars: s.length, first: s.length ? isoDay(s.dates[0]) : null, last: s.length ? isoDay(s.dates[s.length - 1]) : null })),
-    replaced: report.series.map((s) => s.symbol).filter((s) => before.has(s)),
+    symbols: toWrite.map((s) => ({ symbol: s.symbol, bars: s.length, first: s.length ? isoDay(s.dates[0]) : null, last: s.length ? isoDay(s.dates[s.length - 1]) : null })),
+    replaced: opts.replace ? report.series.map((s) => s.symbol).filter((s) => before.has(s)) : [],
+    merged,
     rows_imported: report.rows,
     rows_with_empty_fields: report.rowsWithEmptyFields,
     rows_rejected: report.errors.length,
@@ -158,7 +171,8 @@ export function renderDataImport(out: Output, r: DataImportResult): void {
   const rate = r.rows_per_second.toLocaleString('en-US');
   out.line(`imported ${r.rows_imported.toLocaleString('en-US')} rows of ${r.symbols.length} symbol(s) from ${r.files} file(s) in ${(r.elapsed_ms / 1000).toFixed(2)} s (${rate} rows/s)`);
   if (r.universe) out.changed(`universe ${r.universe.file}: ${r.universe.symbols} symbol(s)${r.universe.config_updated ? '; config data.universe now points at it (scan and backtest use it)' : ` (use it: --universe ${r.universe.file}, or data.universe in config/base.yaml)`}`);
-  if (r.replaced.length) out.info(`replaced the bars of ${r.replaced.length} symbol(s) already in the store`);
+  if (r.replaced.length) out.info(`replaced the whole history of ${r.replaced.length} symbol(s) already in the store (--replace)`);
+  if (r.merged.length) out.info(`merged the imported dates into the stored history of ${r.merged.length} symbol(s) (imported rows win on a shared date; --replace to start over)`);
   const empty = r.warnings.filter((w) => w.kind === 'empty_field');
   listIssues(out, `${r.rows_with_empty_fields} row(s) with empty fields were imported as NaN; \`kobe data verify\` reports them:`, empty);
   listIssues(out, `${r.warnings.length - empty.length} ordering note(s): rows are stored sorted by date, and of two rows for one date the first is kept:`, r.warnings.filter((w) => w.kind !== 'empty_field'));

@@ -16,7 +16,7 @@ import { atomicWrite } from '../state/atomic.js';
 import { IdempotencyFile, LastReconcileFile, PositionsFile, type IdempotencyRecord, type OrderStatus, type PositionEntry } from '../state/schemas.js';
 import type { StateStore } from '../state/store.js';
 import { atrWilder } from '../strategy/indicators.js';
-import { findDiscrepancies, mismatchNotional, type Discrepancy } from './plan.js';
+import { findDiscrepancies, isClean, kobeBoughtSymbols, mismatchNotional, type Discrepancy } from './plan.js';
 
 /** What reconcile needs. */
 export interface ReconcileDeps {
@@ -32,6 +32,12 @@ export interface ReconcileDeps {
   oms: OmsDeps;
   /** --fix: place missing protective stops through the submit path. */
   protect?: () => Promise<ProtectOutcome[]>;
+}
+
+/** How to run reconcile: read-only, or --fix; `adopt` names FOREIGN positions to take into the ledger. */
+export interface ReconcileRunOptions {
+  fix: boolean;
+  adopt?: readonly string[];
 }
 
 /** One fix that was applied. */
@@ -77,7 +83,7 @@ function exitPlan(d: ReconcileDeps, symbol: string, avg: number, strategy: strin
   return { stop: Math.round((avg - 2 * atr) * 100) / 100, time_stop_bars: bars };
 }
 
-async function applyFixes(d: ReconcileDeps, ds: Discrepancy[]): Promise<AppliedFix[]> {
+async function applyFixes(d: ReconcileDeps, ds: Discrepancy[], adopt: ReadonlySet<string>): Promise<AppliedFix[]> {
   const fixes: AppliedFix[] = [];
   const now = d.clock.now();
   const record = async (f: AppliedFix) => {
@@ -115,8 +121,11 @@ async function applyFixes(d: ReconcileDeps, ds: Discrepancy[]): Promise<AppliedF
     }
   }
   const positionTypes = new Set(['MISSING_IN_BROKER', 'MISSING_LOCALLY', 'QUANTITY_MISMATCH', 'PRICE_MISMATCH', 'NO_EXIT_PLAN']);
-  if (ds.some((y) => positionTypes.has(y.type))) {
+  const adopting = ds.some((y) => y.type === 'FOREIGN' && adopt.has(y.symbol ?? ''));
+  if (adopting || ds.some((y) => positionTypes.has(y.type))) {
     const broker = (await d.broker.positions()).filter((p) => p.qty > 0);
+    // Read again at apply time: a position that turned up since the plan is judged by the same rule.
+    const ours = kobeBoughtSymbols(d.store.read(IdempotencyFile).orders);
     const pending: AppliedFix[] = [];
     // A symbol with an order of unknown outcome is left as it is: when that order resolves its
     // fill is booked, and a ledger rewritten to the broker now would then count it twice.
@@ -135,10 +144,13 @@ async function applyFixes(d: ReconcileDeps, ds: Discrepancy[]): Promise<AppliedF
           continue;
         }
         const old = before.get(b.symbol);
+        // A position kobe never bought is left alone (FOREIGN) unless --adopt names it.
+        const foreign = !old && !ours.has(b.symbol);
+        if (foreign && !adopt.has(b.symbol)) continue;
         const e: PositionEntry = old
           ? { ...old, qty: b.qty, avg_price: b.avg_entry_price, updated_at: now.toISOString() }
           : { symbol: b.symbol, qty: b.qty, avg_price: b.avg_entry_price, strategy: null, entry_date: etDate(now), stop: null, target: null, time_stop_bars: null, bars_held: 0, client_order_id: null, protective_client_order_id: null, opened_at: null, updated_at: now.toISOString() };
-        if (!old) pending.push({ type: 'MISSING_LOCALLY', symbol: b.symbol, change: `added ${b.qty} @ ${b.avg_entry_price} to the ledger`, ok: true });
+        if (!old) pending.push({ type: foreign ? 'FOREIGN' : 'MISSING_LOCALLY', symbol: b.symbol, change: `${foreign ? 'adopted (--adopt)' : 'added'} ${b.qty} @ ${b.avg_entry_price} to the ledger`, ok: true });
         else if (old.qty !== b.qty || old.avg_price !== b.avg_entry_price) pending.push({ type: old.qty !== b.qty ? 'QUANTITY_MISMATCH' : 'PRICE_MISMATCH', symbol: b.symbol, change: `ledger ${old.qty} @ ${old.avg_price} -> ${b.qty} @ ${b.avg_entry_price}`, ok: true });
         if (e.stop === null || e.time_stop_bars === null) {
           const plan = exitPlan(d, b.symbol, e.avg_price, e.strategy);
@@ -155,7 +167,7 @@ async function applyFixes(d: ReconcileDeps, ds: Discrepancy[]): Promise<AppliedF
     });
     for (const f of pending) await record(f);
   }
-  if (d.protect && ds.some((y) => y.type === 'NO_PROTECTIVE_STOP' || y.type === 'MISSING_LOCALLY' || y.type === 'NO_EXIT_PLAN')) {
+  if (d.protect && (adopting || ds.some((y) => y.type === 'NO_PROTECTIVE_STOP' || y.type === 'MISSING_LOCALLY' || y.type === 'NO_EXIT_PLAN'))) {
     for (const p of await d.protect()) {
       if (p.action === 'placed' || p.action === 'resized' || p.action === 'failed') await record({ type: 'NO_PROTECTIVE_STOP', symbol: p.symbol, change: `${p.action}: ${p.client_order_id ?? '-'} ${p.detail}`, ok: p.action !== 'failed' });
     }
@@ -164,17 +176,19 @@ async function applyFixes(d: ReconcileDeps, ds: Discrepancy[]): Promise<AppliedF
 }
 
 /** Reconcile once; with `fix`, apply the plan and reconcile again to confirm. */
-export async function reconcile(d: ReconcileDeps, opts: { fix: boolean }): Promise<ReconcileReport> {
+export async function reconcile(d: ReconcileDeps, opts: ReconcileRunOptions): Promise<ReconcileReport> {
   const ts = d.clock.now().toISOString();
   await syncOrders(d.oms);
   const discrepancies = await snapshot(d);
   let fixed: AppliedFix[] = [];
   let remaining = discrepancies;
-  if (opts.fix && discrepancies.length) {
-    fixed = await applyFixes(d, discrepancies);
+  const adopt = new Set(opts.adopt ?? []);
+  // FOREIGN alone needs no fix: --fix acts on it only when --adopt names it.
+  if (opts.fix && discrepancies.some((x) => x.type !== 'FOREIGN' || adopt.has(x.symbol ?? ''))) {
+    fixed = await applyFixes(d, discrepancies, adopt);
     remaining = await snapshot(d);
   }
-  const clean = remaining.length === 0;
+  const clean = isClean(remaining);
   const file = path.join(d.reportsDir, 'reconcile', `reconcile-${ts.replace(/[:.]/g, '-')}.json`);
   const report: ReconcileReport = { ts, broker: d.broker.name, clean, discrepancies, mismatch_notional: mismatchNotional(discrepancies), fixed, remaining, report_file: file };
   await atomicWrite(file, `${JSON.stringify(report, null, 2)}\n`);

@@ -136,3 +136,28 @@ export function isSignalBar(s: BarSeries, t: number): boolean {
   const c = s.close[t];
   return l > 0 && h >= l && c >= l && c <= h && Number.isFinite(h);
 }
+
+/** `older` and `newer` merged by date (both sorted): `newer` wins on a date both have. */
+export function mergeSeries(older: BarSeries, newer: BarSeries): BarSeries {
+  const n = older.length + newer.length;
+  const out: BarSeries = { symbol: newer.symbol, dates: new Int32Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n), length: 0 };
+  const put = (s: BarSeries, i: number) => {
+    const k = out.length++;
+    out.dates[k] = s.dates[i];
+    out.open[k] = s.open[i];
+    out.high[k] = s.high[i];
+    out.low[k] = s.low[i];
+    out.close[k] = s.close[i];
+    out.volume[k] = s.volume[i];
+  };
+  let a = 0;
+  let b = 0;
+  while (a < older.length || b < newer.length) {
+    if (b >= newer.length || (a < older.length && older.dates[a] < newer.dates[b])) put(older, a++);
+    else {
+      if (a < older.length && older.dates[a] === newer.dates[b]) a++;
+      put(newer, b++);
+    }
+  }
+  return sliceSeries(out, out.length);
+}

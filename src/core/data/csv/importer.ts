@@ -16,7 +16,10 @@ import { isMissing, parseDateAt, parseNumberAt } from './fields.js';
 import { forEachRecord, type CsvRecord } from './records.js';
 
 /** What a reported row is about. Warnings: empty_field, out_of_order, duplicate_date. */
-export type ImportIssueKind = 'empty_field' | 'out_of_order' | 'duplicate_date' | 'bad_date' | 'bad_number' | 'negative_volume' | 'field_count' | 'bad_symbol';
+/** No US equity trades at a million dollars a share (BRK.A is under that); a larger one is junk. */
+const MAX_PRICE = 10_000_000;
+
+export type ImportIssueKind = 'empty_field' | 'out_of_order' | 'duplicate_date' | 'bad_date' | 'bad_number' | 'negative_volume' | 'impossible_price' | 'field_count' | 'bad_symbol';
 
 /** A row reported by the import, with where it is. */
 export interface ImportIssue {
@@ -166,6 +169,19 @@ export class CsvImporter {
     }
     if (v[4] < 0) {
       this.reject(file, line, c.names[c.volume], rows.symbol, 'negative_volume', `volume ${v[4]} is negative`);
+      return;
+    }
+    // A price no market can print is refused, not stored for data verify to find later.
+    const names = ['open', 'high', 'low', 'close'];
+    for (let k = 0; k < 4; k++) {
+      if (Number.isNaN(v[k])) continue;
+      if (!(v[k] > 0) || !Number.isFinite(v[k]) || v[k] >= MAX_PRICE) {
+        this.reject(file, line, c.names[c.values[k]], rows.symbol, 'impossible_price', `${names[k]} ${v[k]} is not a possible price (must be > 0 and < ${MAX_PRICE})`);
+        return;
+      }
+    }
+    if (!Number.isNaN(v[1]) && !Number.isNaN(v[2]) && v[1] < v[2]) {
+      this.reject(file, line, `${c.names[c.values[1]]},${c.names[c.values[2]]}`, rows.symbol, 'impossible_price', `high ${v[1]} is below low ${v[2]}`);
       return;
     }
     if (empty) {
