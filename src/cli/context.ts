@@ -167,8 +167,12 @@ export async function createContext(opts: ContextOptions = {}): Promise<KobeCont
     }),
     tradeDeps: async (o = {}) => {
       const { config, params } = await ctx.config();
+      // Trading decides on completed sessions only: a bar of today in the store (a seeded sim day,
+      // or a provider's partial bar) is the sim's market, never a strategy's input.
+      const { CompletedBarStore } = await import('../core/brain/bars-view.js');
+      const completed = new CompletedBarStore(path.join(paths.dataDir, 'cache'), clock, paths.home);
       return {
-        submit: await ctx.submitDeps({ ignoreWindow: o.ignoreWindow }), quotes: await ctx.quotes(), store: await ctx.state(), bars: await ctx.bars(), config, params,
+        submit: await ctx.submitDeps({ ignoreWindow: o.ignoreWindow }), quotes: await ctx.quotes(), store: await ctx.state(), bars: completed, config, params,
         events: await ctx.events(), home: paths.home, logsDir: paths.logsDir, dataDir: paths.dataDir,
       };
     },

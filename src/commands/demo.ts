@@ -71,11 +71,9 @@ export async function runDemo(ctx: KobeContext, opts: { keep: boolean }): Promis
   try {
     const init = await runInit(d, { force: false });
     say('kobe init: a home with config, frozen params v2.2 and their sha256 pin', `pin ${init.pin.slice(0, 16)}...; paper mode, sim broker (no account needed)`);
-    // The sim prices today from the bar store (a quote needs today's bar), so the synthetic market is
-    // generated through the simulated session: its path from the open to the close is the day the
-    // sim trades on. Strategies still only see completed sessions.
-    const sd = await createContext({ home, json: true, color: false, clock: new FakeClock(etToUtc(session, '16:30')), env: { ...ctx.env, USER: 'demo' }, streams: { stdout: quiet, stderr: quiet } });
-    const seed = await runDataSeed(sd, { symbols: 100, years: 10, seed: 42, withFaults: false });
+    // Seeded through the simulated session: that day's bar is the sim's market (its quotes and fills
+    // follow the bar's path); strategies only see completed sessions.
+    const seed = await runDataSeed(d, { symbols: 100, years: 10, seed: 42, withFaults: false });
     say('kobe data seed: a SYNTHETIC market on real NYSE sessions', `${seed.symbols} symbols x ${seed.sessions} sessions = ${seed.bars.toLocaleString('en-US')} bars (${seed.first}..${seed.last}), ${seed.splits} splits pre-adjusted`);
     const v = await runDataVerify(d, {});
     say('kobe data verify: the data audit (calendar gaps, NaN, OHLC, splits, staleness)', `${v.findings_total === 0 ? 'clean' : `${v.findings_total} finding(s)`}: ${v.symbols_checked} symbols, ${v.bars_checked.toLocaleString('en-US')} bars`);

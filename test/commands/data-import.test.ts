@@ -152,7 +152,7 @@ describe('data import', () => {
     const rows = ['date,open,high,low,close,volume', '2024-12-30,200,201,199,200,1000', '2024-12-31,200,201,199,200,1000', '2025-01-02,-5,201,199,200,1000', '2025-01-03,1e308,1e308,199,200,1000', '2025-01-06,200,190,199,200,1000', '2025-01-07,200,201,199,200,1000'];
     fs.writeFileSync(path.join(dir2, 'AAPL.csv'), `${rows.join('\n')}\n`);
     const err = await rejected(runDataImport(t.ctx, { path: dir2 }));
-    const res = err.result as { errors: Array<{ line: number; kind: string; reason: string }>; symbols: Array<{ symbol: string; bars: number }> };
+    const res = (err as unknown as { result: unknown }).result as { errors: Array<{ line: number; kind: string; reason: string }>; symbols: Array<{ symbol: string; bars: number }> };
     expect(res.errors.map((e) => [e.line, e.kind])).toEqual([[4, 'impossible_price'], [5, 'impossible_price'], [6, 'impossible_price']]);
     expect(res.errors[2].reason).toMatch(/high 190 is below low 199/);
     // Merged: the year of history stays, two dates revised, one added.

@@ -11,6 +11,7 @@ import { CHECKS, type PreflightInput } from '../../src/core/preflight/checks.js'
 import type { PreflightCheck } from '../../src/core/preflight/run.js';
 import { FakeClock } from '../../src/core/ports/clock.js';
 import { LastPreflightFile, LastReconcileFile } from '../../src/core/state/schemas.js';
+import { loadUniverse } from '../../src/core/data/universe.js';
 import { FakeAlpacaServer } from '../fakes/alpaca-server.js';
 import { MemoryStream, testContext, type TestContext } from '../helpers/context.js';
 import { createContext } from '../../src/cli/context.js';
@@ -41,7 +42,7 @@ async function seeded(): Promise<TestContext> {
 
 function useAlpaca(tc: TestContext, baseUrl: string, keys: boolean): void {
   const cfg = path.join(tc.home, 'config', 'base.yaml');
-  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace('name: sim', 'name: alpaca').replace('base_url: https://paper-api.alpaca.markets', `base_url: ${baseUrl}`));
+  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace('name: sim', 'name: alpaca').replace('base_url: https://paper-api.alpaca.markets', `base_url: ${baseUrl}`).replace('data_url: https://data.alpaca.markets', `data_url: ${baseUrl}`));
   fs.writeFileSync(path.join(tc.home, '.env'), keys ? `ALPACA_API_KEY_ID=${server!.keyId}\nALPACA_API_SECRET_KEY=${server!.secret}\n` : '', { mode: 0o600 });
 }
 
@@ -95,7 +96,7 @@ describe('kobe preflight', () => {
     expect(newlyFailed).toContain(name);
     // A week later the reconcile is stale too; with a pin mismatch the config does not load, so no
     // broker can be built either.
-    const alsoExpected: Record<string, string[]> = { data_fresh: ['reconcile'], params_pin: ['broker_account', 'broker_clock', 'open_orders'], mode_match: ['live_gates'] };
+    const alsoExpected: Record<string, string[]> = { data_fresh: ['reconcile'], params_pin: ['broker_account', 'broker_clock', 'broker_calendar', 'open_orders'], mode_match: ['live_gates'] };
     expect(newlyFailed.filter((n) => n !== name && !(alsoExpected[name] ?? []).includes(n))).toEqual([]);
   });
 
@@ -126,6 +127,69 @@ describe('kobe preflight', () => {
     expect(row(r, 'broker_clock').status).toBe('fail');
     const skew = Number(/clock skew (\d+\.\d) s/.exec(row(r, 'broker_clock').detail)![1]);
     expect(skew).toBeGreaterThan(5);
+  });
+
+  // Wednesday 2025-07-02 11:00 ET: market hours; 07-03 closes early (13:00), 07-04 is a holiday.
+  const OPEN = '2025-07-02T15:00:00Z';
+  async function alpacaAt(at: string): Promise<{ tc: TestContext; s: FakeAlpacaServer; symbol: string }> {
+    const tc = await seeded();
+    tc.clock.set(at);
+    const s = (server = await new FakeAlpacaServer({ now: () => tc.clock.now() }).start());
+    useAlpaca(tc, s.baseUrl, true);
+    const c = (await tc.ctx.config()).config;
+    return { tc, s, symbol: loadUniverse(path.join(tc.home, c.data.universe)).symbols[0] };
+  }
+
+  it('quotes: a fresh quote for the first universe symbol is ok; a stale one fails naming its age; none fails', async () => {
+    const { tc, s, symbol } = await alpacaAt(OPEN);
+    t = tc;
+    s.setQuote(symbol, { bid: 49.9, ask: 50.1, ts: new Date(Date.parse(OPEN) - 4_000) });
+    expect(row(await rowsOf(t, { mode: 'paper', timeoutMs: 5000 }), 'quotes')).toMatchObject({ status: 'ok', detail: `${symbol} 49.9/50.1 from Alpaca market data, feed iex, 4 s old (limit 60 s)` });
+    s.setQuote(symbol, { bid: 49.9, ask: 50.1, ts: new Date(Date.parse(OPEN) - 600_000) });
+    const stale = row(await rowsOf(await reopened(t)), 'quotes');
+    expect(stale).toMatchObject({ status: 'fail', blocking: true });
+    expect(stale.detail).toMatch(new RegExp(`^${symbol} quote from Alpaca market data, feed iex is 600 s old \\(observed 2025-07-02T14:50:00.000Z; limit trading.max_quote_age_s 60 s\\)$`));
+    s.setQuote(symbol, { bid: 0, ask: 50.1 });
+    expect(row(await rowsOf(await reopened(t)), 'quotes')).toMatchObject({ status: 'fail', detail: `no quote for ${symbol} from Alpaca market data, feed iex` });
+  });
+
+  it('quotes: outside market hours the row is skipped with the reason, and nothing is asked', async () => {
+    const { tc, s } = await alpacaAt('2025-07-02T21:00:00Z');
+    t = tc;
+    expect(row(await rowsOf(t), 'quotes')).toMatchObject({ status: 'skip', detail: 'market closed at 2025-07-02 17:00:00 ET (session 09:30-16:00 ET); quotes are checked during market hours' });
+    t.clock.set('2025-07-04T15:00:00Z');
+    expect(row(await rowsOf(await reopened(t)), 'quotes').detail).toMatch(/^market closed \(2025-07-04 is not a session: Independence Day\)/);
+    expect(s.requests.filter((r) => r.path === '/v2/stocks/quotes/latest')).toEqual([]);
+  });
+
+  it('quotes: the sim broker is checked on its own quote the same way (fresh on a seeded day, stale without the day\'s bar)', async () => {
+    t = await seeded();
+    // The seed runs through today: today's bar is the sim's market, so its quote is fresh.
+    t.clock.set('2025-06-03T15:00:00Z');
+    expect(row(await rowsOf(t), 'quotes')).toMatchObject({ status: 'ok' });
+    // A session the store has no bar for: the last close, stamped at that close, is stale.
+    t.clock.set('2025-06-04T15:00:00Z');
+    const r = row(await rowsOf(t), 'quotes');
+    expect(r).toMatchObject({ status: 'fail', blocking: true });
+    expect(r.detail).toMatch(/quote from the sim's quotes is \d+ s old \(observed 2025-06-03T20:00:00.000Z; limit trading.max_quote_age_s 60 s\)/);
+  });
+
+  it('broker_calendar: agreement is ok; a changed close, a missing session or a different next close fails naming both values', async () => {
+    const { tc, s } = await alpacaAt(OPEN);
+    t = tc;
+    expect(row(await rowsOf(t), 'broker_calendar')).toMatchObject({ status: 'ok', detail: '6 sessions 2025-07-02..2025-07-10, next open and next close agree with kobe\'s calendar' });
+    s.calendarOverride('2025-07-03', { open: '09:30', close: '16:00' }).calendarOverride('2025-07-07', null);
+    const r = row(await rowsOf(await reopened(t)), 'broker_calendar');
+    expect(r).toMatchObject({ status: 'fail', blocking: true });
+    expect(r.detail).toBe('calendar disagreement: 2025-07-03 close: broker 16:00, kobe 13:00; 2025-07-07: broker has no session, kobe 09:30-16:00');
+    s.calendarOverride('2025-07-03', { open: '09:30', close: '13:00' }).calendarOverride('2025-07-07', { open: '09:30', close: '16:00' });
+    s.clockOverride({ next_close: '2025-07-02T13:00:00-04:00' });
+    expect(row(await rowsOf(await reopened(t)), 'broker_calendar').detail).toBe('calendar disagreement: next_close: broker 2025-07-02 13:00 ET, kobe 2025-07-02 16:00 ET');
+  });
+
+  it('broker_calendar: the sim broker agrees (its calendar is kobe\'s)', async () => {
+    t = await seeded();
+    expect(row(await rowsOf(t), 'broker_calendar')).toMatchObject({ status: 'ok' });
   });
 
   it('a check that throws is a fail row; a check that hangs fails at its timeout; nothing crashes', async () => {

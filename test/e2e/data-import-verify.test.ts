@@ -58,11 +58,12 @@ describe('data import and verify from the binary', () => {
     fs.writeFileSync(path.join(csv, 'AAPL.csv'), GOOD);
     fs.writeFileSync(path.join(csv, 'MSFT.csv'), GOOD);
     expect(kobe(['data', 'import', csv, '--home', home]).code).toBe(0);
-    const bar = path.join(home, 'data', 'cache', 'AAPL.kbar');
+    const cache = path.join(home, 'data', 'cache');
+    const bar = path.join(cache, fs.readdirSync(cache).find((f) => f.startsWith('AAPL.') && f.endsWith('.kbar'))!);
     fs.truncateSync(bar, fs.statSync(bar).size - 17);
     const r = kobe(['data', 'verify', '--home', home]);
     expect(r.code).toBe(5);
-    expect(r.stdout).toMatch(/AAPL {2}- {2}damaged_file {2}data\/cache\/AAPL\.kbar: truncated or padded/);
+    expect(r.stdout).toMatch(/AAPL {2}- {2}damaged_file {2}data\/cache\/AAPL\.[0-9a-f]{12}\.kbar: truncated or padded/);
     expect(r.stdout).toContain('1 of 2 symbol(s) clean');
     expect(r.stderr).toContain('error: data verify: 1 finding(s) on 1 of 2 symbol(s)');
     const j = json(kobe(['data', 'verify', '--home', home, '--json']));
@@ -77,7 +78,7 @@ describe('data import and verify from the binary', () => {
     }
     expect(err).toBeInstanceOf(StateError);
     expect((err as StateError).exitCode).toBe(3);
-    expect((err as StateError).message).toMatch(/^data\/cache\/AAPL\.kbar: truncated or padded/);
+    expect((err as StateError).message).toMatch(/^data\/cache\/AAPL\.[0-9a-f]{12}\.kbar: truncated or padded/);
   });
 
   it('2: verify on an empty store points at seed and import', () => {

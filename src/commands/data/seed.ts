@@ -6,7 +6,8 @@ import { intFlag } from '../../cli/flags.js';
 import type { Output } from '../../cli/output.js';
 import { generateMarket, MAX_SYNTHETIC_SYMBOLS, type Market, type MarketFault } from '../../core/data/synthetic/market.js';
 import { universeCsv } from '../../core/data/universe.js';
-import { sessionsBetween } from '../../core/market/calendar.js';
+import { isTradingDay, sessionsBetween } from '../../core/market/calendar.js';
+import { etDate } from '../../core/market/time.js';
 import { lastCompletedSession } from '../../core/market/sessions.js';
 import { displayPath } from '../../core/paths.js';
 import { atomicWrite } from '../../core/state/atomic.js';
@@ -60,7 +61,7 @@ export function parseDataSeed(raw: Record<string, unknown>): DataSeedOptions {
 export function registerDataSeed(data: Command, kit: Kit): void {
   data
     .command('seed')
-    .description('write a deterministic SYNTHETIC market (real NYSE sessions through the last close) and data/universe/demo.csv')
+    .description("write a deterministic SYNTHETIC market (real NYSE sessions through today: today's bar is the sim's market) and data/universe/demo.csv")
     .option('--symbols <n>', 'number of symbols (1-5000, default 100)')
     .option('--years <y>', 'years of history up to the last completed session (1-30, default 10)')
     .option('--seed <s>', 'random seed: the same seed on the same day gives the same bars (default 42)')
@@ -76,10 +77,15 @@ function yearsBefore(iso: string, years: number): string {
   return `${y}-${md}`;
 }
 
-/** Generate the market on the sessions up to the last close, store it, write the universe, record it. */
+/**
+ * Generate the market on the sessions through today (the last close when today is not a session),
+ * store it, write the universe, record it. Today's bar is the embedded sim's market for the day (its
+ * quotes and fills follow that bar's path); strategies only ever see completed sessions.
+ */
 export async function runDataSeed(ctx: KobeContext, opts: DataSeedOptions): Promise<DataSeedResult> {
   ctx.requireHome();
-  const last = lastCompletedSession(ctx.clock.now());
+  const today = etDate(ctx.clock.now());
+  const last = isTradingDay(today) ? today : lastCompletedSession(ctx.clock.now());
   const sessions = sessionsBetween(yearsBefore(last, opts.years), last);
   const universe = path.join(ctx.paths.dataDir, 'universe', 'demo.csv');
   const sp = await ctx.out.spinner(`generating a SYNTHETIC market: ${opts.symbols} symbols x ${sessions.length} sessions (seed ${opts.seed})`);

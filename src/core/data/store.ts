@@ -1,6 +1,9 @@
-// The local bar store (data/cache/): one bar file per symbol plus index.json. A symbol's file is
-// replaced atomically and only then entered in the index, so a reader never sees a partial file
-// and an interrupted write leaves the previous bars in place.
+// The local bar store (data/cache/): one bar file per symbol plus index.json, which names each
+// symbol's current file. A write puts the bars in a new file, then switches the index to it, then
+// removes the old file: a crash at any point leaves each symbol old or new, never its index entry
+// and its file disagreeing. A load checks the file against its index entry and fails loudly if they
+// still disagree (a store written by an older kobe, or edited by hand).
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -61,6 +64,11 @@ export class BarStore {
 
   /** The index; empty when the store has none yet. */
   index(): BarIndex {
+    return this.readIndexFile();
+  }
+
+  /** index.json as it is on disk (views such as the completed-bars store override index(), not this). */
+  private readIndexFile(): BarIndex {
     let text: string;
     try {
       text = fs.readFileSync(this.indexFile, 'utf8');
@@ -84,13 +92,30 @@ export class BarStore {
     return Object.values(this.index().symbols).sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
   }
 
-  /** Path of a symbol's bar file. */
+  /** Path of a symbol's current bar file: the one the index names (else the plain name of older stores). */
   fileOf(symbol: string): string {
-    return path.join(this.dir, `${normaliseSymbol(symbol)}.kbar`);
+    const entry = this.currentIndex().symbols[normaliseSymbol(symbol)];
+    return path.join(this.dir, entry ? entry.file : `${normaliseSymbol(symbol)}.kbar`);
   }
 
-  /** Load one symbol; a damaged file is a StateError naming it (exit 3). */
+  private cached: { sig: string; idx: BarIndex } | null = null;
+
+  /** The index, parsed again only when the file changed (one stat per call). */
+  private currentIndex(): BarIndex {
+    let sig = 'absent';
+    try {
+      const st = fs.statSync(this.indexFile);
+      sig = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      /* no index yet */
+    }
+    if (this.cached?.sig !== sig) this.cached = { sig, idx: this.readIndexFile() };
+    return this.cached.idx;
+  }
+
+  /** Load one symbol; a damaged file, or one its index entry disagrees with, is a StateError naming it (exit 3). */
   load(symbol: string, opts: { verifyCrc?: boolean } = {}): BarSeries {
+    const entry = this.currentIndex().symbols[normaliseSymbol(symbol)];
     const file = this.fileOf(symbol);
     let ab: ArrayBuffer;
     try {
@@ -100,7 +125,12 @@ export class BarStore {
       throw new StateError(this.rel(file), '', errorText(err));
     }
     try {
-      return decodeBars(ab, this.rel(file), opts.verifyCrc).series;
+      const series = decodeBars(ab, this.rel(file), opts.verifyCrc).series;
+      const last = series.length ? isoDay(series.dates[series.length - 1]) : null;
+      if (entry && (entry.bars !== series.length || entry.last !== last)) {
+        throw new StateError(this.rel(file), 'bars', `holds ${series.length} bars to ${last}, the index says ${entry.bars} to ${entry.last}: file and index disagree`, { hint: '`kobe data reindex` rebuilds the index from the files; then `kobe data verify`' });
+      }
+      return series;
     } catch (err) {
       if (err instanceof BarFileError) throw new StateError(this.rel(file), '', err.message.replace(`${this.rel(file)}: `, ''), { hint: `re-fetch or re-import ${symbol}; the damaged file was left as it is` });
       throw err;
@@ -127,7 +157,11 @@ export class BarStore {
     const skipped: LoadProblem[] = [];
     const symbols: BarIndex['symbols'] = {};
     const at = this.now().toISOString();
-    for (const f of fs.existsSync(this.dir) ? fs.readdirSync(this.dir).filter((n) => n.endsWith('.kbar')).sort() : []) {
+    // Several files of one symbol: an interrupted write left its new file unnamed; the newest wins.
+    const files = fs.existsSync(this.dir) ? fs.readdirSync(this.dir).filter((n) => n.endsWith('.kbar')) : [];
+    const mtime = (f: string) => fs.statSync(path.join(this.dir, f)).mtimeMs;
+    files.sort((a, b) => mtime(a) - mtime(b) || (a < b ? -1 : 1));
+    for (const f of files) {
       try {
         const { series, source } = decodeBars(readAligned(path.join(this.dir, f)), f, true);
         const n = series.length;
@@ -153,23 +187,32 @@ export class BarStore {
     // Eight writes in flight, each file atomic (temp, fsync, rename), then one fsync of the
     // directory before the index names them: the fsyncs overlap (several times faster for 500
     // symbols than one after another) and the index still never points at a rename not on disk.
+    // Each file is named by its content: the file the index names now is never touched until the
+    // index has moved on to the new one (and the same bars always get the same name).
+    const names = new Map<string, string>();
     let next = 0;
     const worker = async () => {
       while (next < items.length) {
         const { series, meta } = items[next++];
-        await writeFileAtomic(this.fileOf(series.symbol), encodeBars(series, meta.source), { fsync: true });
+        const bytes = encodeBars(series, meta.source);
+        const name = `${normaliseSymbol(series.symbol)}.${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}.kbar`;
+        names.set(normaliseSymbol(series.symbol), name);
+        await writeFileAtomic(path.join(this.dir, name), bytes, { fsync: true });
       }
     };
     await Promise.all(Array.from({ length: Math.min(8, items.length) }, worker));
     fsyncDir(this.dir);
+    const old: string[] = [];
     await withLock(this.indexFile, async () => {
       const idx = this.index();
       const at = this.now().toISOString();
       for (const { series, meta } of items) {
         const sym = normaliseSymbol(series.symbol);
+        const before = idx.symbols[sym]?.file;
+        if (before && before !== names.get(sym)) old.push(before);
         idx.symbols[sym] = {
           symbol: sym,
-          file: path.basename(this.fileOf(sym)),
+          file: names.get(sym)!,
           bars: series.length,
           first: series.length ? isoDay(series.dates[0]) : null,
           last: series.length ? isoDay(series.dates[series.length - 1]) : null,
@@ -181,6 +224,7 @@ export class BarStore {
       }
       await atomicWrite(this.indexFile, `${JSON.stringify(idx)}\n`);
     });
+    for (const f of old) fs.rmSync(path.join(this.dir, f), { force: true });
   }
 
   /** Write one symbol. */

@@ -18,24 +18,12 @@ import { tradingState } from '../risk/trading-state.js';
 import { loadEarnings } from '../scan/earnings.js';
 import { IdempotencyFile, LastReconcileFile, LlmUsageFile, WeeklyBudgetFile } from '../state/schemas.js';
 import type { StateStore } from '../state/store.js';
+import type { PreflightInput } from './input.js';
 import { MARKET_CHECKS } from './market-checks.js';
+
+export type { PreflightInput } from './input.js';
 import type { CheckVerdict, PreflightCheck } from './run.js';
 import path from 'node:path';
-
-/** What the checks can look at; everything heavy is lazy. */
-export interface PreflightInput {
-  mode: 'paper' | 'live';
-  paths: KobePaths;
-  now: Date;
-  processEnv: Record<string, string | undefined>;
-  config(): Promise<LoadedConfig>;
-  secrets(): Promise<Record<string, string | undefined>>;
-  broker(): Promise<Broker>;
-  /** The quote source entries and exits use (Alpaca market data, or the sim's own). */
-  quotes(): Promise<Quotes>;
-  store(): Promise<StateStore>;
-  bars(): Promise<BarStore>;
-}
 
 const ok = (detail: string): CheckVerdict => ({ status: 'ok', detail });
 const warn = (detail: string, hint?: string): CheckVerdict => ({ status: 'warn', detail, hint });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { loadUniverse } from '../data/universe.js';
 import { closeTimeEt, holidayName, isTradingDay, nextSession, sessionCloseUtc, sessionOpenUtc, sessionsBetween } from '../market/calendar.js';
 import { etDate, formatEt } from '../market/time.js';
-import type { PreflightInput } from './checks.js';
+import type { PreflightInput } from './input.js';
 import type { CheckVerdict, PreflightCheck } from './run.js';
 
 /** Sessions compared: today (when it is one) and the next ones, six in all. */
