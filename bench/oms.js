@@ -267,7 +267,7 @@ export async function fakeStreamFills(n) {
     wait: async (ms) => server.advance(ms),
   };
   const booked = new Map();
-  const stream = await followOrderStream(deps, { afterFills: async (r) => void booked.set(r.client_order_id, performance.now()) });
+  const stream = await followOrderStream(deps, { afterFills: async (r) => void (r.fills.length && booked.set(r.client_order_id, performance.now())) });
   const lat = [];
   try {
     for (const s of syms) {
@@ -284,7 +284,7 @@ export async function fakeStreamFills(n) {
       }
       lat.push(booked.get(out.client_order_id) - t0);
       const pos = deps.store.read(PositionsFile).positions.find((p) => p.symbol === s);
-      if (pos?.qty !== 10) throw new Error(`bench: ledger has ${JSON.stringify(pos)} for ${s}`);
+      if (pos?.qty !== 10) throw new Error(`bench: ledger has ${JSON.stringify(pos)} for ${s}; order ${JSON.stringify(deps.store.read(IdempotencyFile).orders[out.client_order_id])}; events ${fs.readFileSync(path.join(ctx.paths.logsDir, "events.jsonl"), "utf8").split("\n").filter((l) => /error|problem|fail/.test(l)).slice(-3).join(" | ")}`);
     }
   } finally {
     await stream.close();

@@ -4,6 +4,7 @@ const SUITES = {
   chain: () => import('./chain.js'),
   oms: () => import('./oms.js'),
   data: () => import('./data.js'),
+  prefetch: () => import('./prefetch.js'),
   strategy: () => import('./strategy.js'),
   ops: () => import('./ops.js'),
   brain: () => import('./brain.js'),

@@ -19,6 +19,7 @@ import type { ReconcileDeps } from '../core/reconcile/apply.js';
 import type { Quotes } from '../core/ports/quotes.js';
 import type { TradeCycleDeps } from '../core/trade/cycle.js';
 import type { PolygonMarketData } from '../core/data/polygon/index.js';
+import type { BarProvider, MarketData } from '../core/ports/market-data.js';
 import { Output, type Streams } from './output.js';
 
 /** What the shell knows before a command runs. */
@@ -49,6 +50,8 @@ export interface KobeContext {
   bars(): Promise<BarStore>;
   /** The Polygon market-data adapter (config polygon.*, POLYGON_API_KEY); AuthError without a key. */
   polygon(): Promise<PolygonMarketData>;
+  /** Daily bars from `provider` (default config data.provider); AuthError without its keys. */
+  marketData(provider?: BarProvider): Promise<MarketData>;
   /** The configured broker (sim by default), host checked against the mode. */
   broker(): Promise<Broker>;
   /** Everything the single submit path needs. */
@@ -134,6 +137,13 @@ export async function createContext(opts: ContextOptions = {}): Promise<KobeCont
       const p = config.polygon;
       return createPolygonMarketData({ baseUrl: p.base_url, apiKey, requestsPerMinute: p.requests_per_minute, timeoutMs: p.timeout_ms });
     }),
+    marketData: async (provider) => {
+      const { config } = await ctx.config();
+      if ((provider ?? config.data.provider) === 'polygon') return ctx.polygon();
+      const { alpacaDataAccess } = await import('../core/broker/alpaca/index.js');
+      const { createAlpacaMarketData } = await import('../core/data/alpaca/index.js');
+      return createAlpacaMarketData(alpacaDataAccess({ config, secrets: await ctx.secrets(), clock }));
+    },
     broker: memo(async () => {
       const { createBroker } = await import('../core/broker/index.js');
       const { config } = await ctx.config();

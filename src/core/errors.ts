@@ -92,6 +92,13 @@ export class CheckFailed extends KobeError {
   }
 }
 
+/** The data provider refused history beyond the account's plan (or a feed it does not include):
+ *  the key works and the provider is up, so this is neither AuthError nor ConnectivityError. */
+export class PlanLimitError extends KobeError {
+  override readonly exitCode = ExitCode.CHECK_FAILED;
+  override readonly code = 'PLAN_LIMIT';
+}
+
 /** Refused for safety: kill switch, live gate, missing --yes, a held lock. */
 export class SafetyRefusal extends KobeError {
   override readonly exitCode = ExitCode.REFUSED;

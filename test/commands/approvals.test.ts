@@ -182,7 +182,9 @@ describe('approvals', () => {
     await propose(t.ctx, 'p-roll');
     fs.appendFileSync(t.ctx.paths.chain, 'not a block\n');
     const err = await runApprove(t.ctx, { id: 'p-roll', approver: 'Jane', reason: null }).catch((e) => e);
-    expect(err).toBeInstanceOf(StateError);
+    // A chain that no longer verifies is never extended (exit 5, naming the block).
+    expect(err.exitCode).toBe(5);
+    expect(err.message).toMatch(/audit chain is broken at block \d+/);
     expect(fs.readFileSync(t.ctx.paths.config, 'utf8')).toBe(yaml);
     expect(fs.readFileSync(t.ctx.paths.frozenParams, 'utf8')).toBe(params);
     await expect(loadConfig(t.ctx.paths)).resolves.toBeDefined();

@@ -66,8 +66,8 @@ describe('data prefetch', () => {
     fake.scenario = { pageSize: 100 };
     const r = await run({ symbols: ['AAPL', 'MSFT'], ...Y2024 });
     const sessions = sessionsBetween(Y2024.start, Y2024.end);
-    expect(r.counts).toEqual({ fetched: 2, skipped: 0, empty: 0, failed: 0 });
-    expect(r.symbols[0]).toEqual({ symbol: 'AAPL', status: 'fetched', bars: sessions.length, first: sessions[0], last: sessions.at(-1), pages: 3, note: '' });
+    expect(r.counts).toEqual({ fetched: 2, skipped: 0, empty: 0, failed: 0, behind: 0 });
+    expect(r.symbols[0]).toEqual({ symbol: 'AAPL', status: 'fetched', bars: sessions.length, first: sessions[0], last: sessions.at(-1), pages: 3, from: Y2024.start, note: '' });
     expect(r.requests).toBe(6);
     const store = await t.ctx.bars();
     const aapl = store.load('AAPL');

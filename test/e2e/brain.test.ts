@@ -124,7 +124,7 @@ describe('kobe brain (binary)', () => {
     const h = await seededHome();
     home = h.home;
     cleanup = h.cleanup;
-    const first = kobeAsync(['brain', 'start', '--foreground', '--replay', '2024-10-01..2024-12-31', '--port', '0', '--home', home], cliEnv());
+    const first = kobeAsync(['brain', 'start', '--foreground', '--replay', '2024-10-01..2024-12-31', '--replay-in-place', '--port', '0', '--home', home], cliEnv());
     children.push(first.child);
     const ledgerFile = path.join(home, 'state', 'positions.json');
     await until('a position in the ledger', () => (readJson(ledgerFile)?.positions?.length ?? 0) > 0, 40_000);
@@ -134,7 +134,7 @@ describe('kobe brain (binary)', () => {
     const store = await h.ctx.state();
     const kill = Object.values(store.read(IdempotencyFile).orders).map((r) => r.intent.session_date).sort().pop()!;
     // Restart on the day it died: the same day's cycles run again under the same client ids.
-    const again = kobe(['brain', 'start', '--foreground', '--replay', `${kill}..${kill}`, '--port', '0', '--json', '--home', home]);
+    const again = kobe(['brain', 'start', '--foreground', '--replay', `${kill}..${kill}`, '--replay-in-place', '--port', '0', '--json', '--home', home]);
     expect(again.code).toBe(0);
     expect(json(again).replay.stale_lock_cleaned).toContain(`pid ${first.child.pid} is not running`);
     const orders = await simOrders(h.ctx);
@@ -144,7 +144,7 @@ describe('kobe brain (binary)', () => {
     expect(held.length).toBeGreaterThan(0);
     // Down for ten sessions: every held position is past its time stop (or crossed a level) by then.
     const back = addSessions(kill, 10);
-    const late = kobe(['brain', 'start', '--foreground', '--replay', `${back}..${back}`, '--port', '0', '--json', '--home', home]);
+    const late = kobe(['brain', 'start', '--foreground', '--replay', `${back}..${back}`, '--replay-in-place', '--port', '0', '--json', '--home', home]);
     expect(late.code).toBe(0);
     const atOpen = jsonl(path.join(home, 'logs', 'events.jsonl')).filter((e) => e.event === 'position_closed' && etDate(new Date(e.ts)) === back && formatEt(new Date(e.ts)).slice(11, 16) === '09:35');
     expect(atOpen.map((e) => e.symbol).sort()).toEqual(held.map((p) => p.symbol).sort());

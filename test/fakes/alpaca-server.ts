@@ -18,7 +18,7 @@ import { FakeBook, TERMINAL, type FakeOrder, type FillFacts } from './alpaca/boo
 import { ordersFromPost, replacementFor, type Refusal } from './alpaca/requests.js';
 import { STREAM_PATH, TradeUpdatesHub } from './alpaca/stream.js';
 import { clockWire, listOrders } from './alpaca/reads.js';
-import { FakeMarket, type CalendarSetting, type QuoteSetting } from './alpaca/market.js';
+import { FakeMarket, type BarsSetting, type CalendarSetting, type QuoteSetting } from './alpaca/market.js';
 import { CODES, accountWire, money, orderWire, positionWire, stamp } from './alpaca/wire.js';
 import { createAlpacaBroker, type RetryPolicy } from '../../src/core/broker/alpaca/index.js';
 import { ConfigSchema, type KobeConfig } from '../../src/core/config/schema.js';
@@ -193,6 +193,13 @@ export class FakeAlpacaServer extends LocalHttpFake {
     this.stream.drop();
   }
 
+  /** Give `symbol` daily bars (through `last`, closes overridden by date); `maxPageSize` caps every page. */
+  setBars(symbol: string, b: BarsSetting = {}, maxPageSize?: number): this {
+    this.market.bars.set(symbol, b);
+    if (maxPageSize !== undefined) this.market.maxPageSize = maxPageSize;
+    return this;
+  }
+
   /** Set `symbol`'s latest quote (junk allowed; ts defaults to the fake's clock); null: no quote at all. */
   setQuote(symbol: string, q: QuoteSetting | null): this {
     this.market.set(symbol, q);
@@ -332,6 +339,11 @@ export class FakeAlpacaServer extends LocalHttpFake {
     if (method === 'GET' && path === '/v2/calendar') return this.read(this.market.calendarWire(q));
     if (method === 'GET' && path === '/v2/stocks/quotes/latest') {
       const r = this.market.latestQuotes(q);
+      return isRefusal(r) ? this.error(r.status, r.message) : { status: 200, body: r };
+    }
+    const barsOf = /^\/v2\/stocks\/([^/]+)\/bars$/.exec(path)?.[1];
+    if (method === 'GET' && (path === '/v2/stocks/bars' || barsOf)) {
+      const r = this.market.stockBars(q, barsOf && decodeURIComponent(barsOf));
       return isRefusal(r) ? this.error(r.status, r.message) : { status: 200, body: r };
     }
     if (method === 'POST' && path === '/v2/orders') return this.post(text);

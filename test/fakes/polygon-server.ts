@@ -35,6 +35,16 @@ export interface FakePolygonScenario {
   notFound?: string[];
   /** Origin to write into next_url (Polygon names its own public host there); default this server. */
   nextOrigin?: string;
+  /** Bars only up to this date per symbol (a provider one or more sessions stale). */
+  lastBar?: Record<string, string>;
+  /** Revised closes: the bar of `symbol` on `date` closes at `close` (high/low widened to hold it). */
+  revise?: Array<{ symbol: string; date: string; close: number }>;
+  /** Every bar's prices divided by `ratio` for `symbol` (a split after the bars were stored). */
+  split?: { symbol: string; ratio: number };
+  /** 403 NOT_AUTHORIZED "plan doesn't include this data timeframe" for a range starting before this date. */
+  planHistoryFrom?: string;
+  /** 503 to every request after the first `n` (the provider going down mid-run). */
+  downAfter?: number;
   /** Replace one field of one generated bar (to test junk values); `value: undefined` drops it. */
   badBar?: { symbol: string; index: number; field: string; value: unknown };
 }
@@ -138,6 +148,16 @@ export class FakePolygonServer extends LocalHttpFake {
     this.timers.add(t);
   }
 
+  /** A generated bar with the scenario's revisions and split applied. */
+  private adjusted(symbol: string, b: WireBar): Record<string, unknown> {
+    const out = { ...b };
+    const rev = this.scenario.revise?.find((r) => r.symbol === symbol && r.date === wireDate(b));
+    if (rev) Object.assign(out, { c: rev.close, h: Math.max(out.h, rev.close), l: Math.min(out.l, rev.close) });
+    const sp = this.scenario.split;
+    if (sp?.symbol === symbol) for (const k of ['o', 'h', 'l', 'c', 'vw'] as const) out[k] = out[k] / sp.ratio;
+    return out;
+  }
+
   private respond(url: URL, keyOk: boolean, n: number): { status: number; body: string; headers?: Record<string, string> } {
     const sc = this.scenario;
     const requestId = `fake${(++this.requestIds).toString(16).padStart(28, '0')}`;
@@ -147,6 +167,10 @@ export class FakePolygonServer extends LocalHttpFake {
     const refuse = sc.refuse && (!sc.refuseSymbols || sc.refuseSymbols.includes(symbol)) ? sc.refuse : undefined;
     if (!keyOk || refuse === 401) return json(401, { status: 'ERROR', request_id: requestId, error: 'Unknown API Key' });
     if (refuse === 403) return json(403, { status: 'NOT_AUTHORIZED', request_id: requestId, message: 'You are not entitled to this data. Please upgrade your plan at https://polygon.io/pricing' });
+    if (sc.downAfter !== undefined && n > sc.downAfter) return json(503, { status: 'ERROR', request_id: requestId, error: 'Service Unavailable' });
+    if (sc.planHistoryFrom && m && !url.searchParams.get('cursor') && m[4] < sc.planHistoryFrom) {
+      return json(403, { status: 'NOT_AUTHORIZED', request_id: requestId, message: "Your plan doesn't include this data timeframe. Please upgrade your plan at https://polygon.io/pricing" });
+    }
     if (sc.rateLimited && n <= sc.rateLimited.requests) {
       const ra = sc.rateLimited.retryAfterS === null ? undefined : String(sc.rateLimited.retryAfterS ?? 1);
       return json(429, { status: 'ERROR', request_id: requestId, error: "You've exceeded the maximum requests per minute, please wait or upgrade your subscription to continue. https://polygon.io/pricing" }, ra === undefined ? undefined : { 'Retry-After': ra });
@@ -163,7 +187,8 @@ export class FakePolygonServer extends LocalHttpFake {
     if (sc.malformed?.some((x) => x.symbol === symbol && (x.page === undefined || x.page === page))) {
       return { status: 200, body: `{"ticker":"${symbol}","status":"OK","results":[{"v":1,"o":` };
     }
-    const all: Array<Record<string, unknown>> = sc.symbols === undefined || sc.symbols.includes(symbol) ? fakeBars(symbol, cursor.from, cursor.to).map((b) => ({ ...b })) : [];
+    const to = sc.lastBar?.[symbol] !== undefined && sc.lastBar[symbol] < cursor.to ? sc.lastBar[symbol] : cursor.to;
+    const all: Array<Record<string, unknown>> = sc.symbols === undefined || sc.symbols.includes(symbol) ? fakeBars(symbol, cursor.from, to).map((b) => this.adjusted(symbol, b)) : [];
     const bad = sc.badBar;
     if (bad && bad.symbol === symbol && all[bad.index]) {
       if (bad.value === undefined) delete all[bad.index][bad.field];

@@ -2,8 +2,12 @@
 // FakeClock over historical sessions against the sim broker, writing into the (paper, sim) home.
 // Time jumps from task to task; nothing sleeps. Entries of day t+1 use the watchlist scanned at
 // the close of t on bars through t only (CompletedBarStore); fills follow the sim's intraday path.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { relaxDurabilityForReplay } from '../../core/state/atomic.js';
-import type { KobeContext } from '../../cli/context.js';
+import { useProcessLocks } from '../../core/state/lock.js';
+import { createContext, type KobeContext } from '../../cli/context.js';
 import type { Alerts } from '../../core/ports/alerts.js';
 import type { CycleRecord } from '../../core/brain/loop.js';
 import { ReplayWaiter } from '../../core/brain/loop.js';
@@ -51,12 +55,19 @@ export interface ReplaySummary {
   sessions_per_s: number;
   /** A runner lock left by a dead brain that this replay removed, when there was one. */
   stale_lock_cleaned: string | null;
+  /** Where it ran: a scratch home (removed after unless kept), or the home itself. */
+  ran_in: { home: string; scratch: boolean; kept: boolean };
 }
 
 /** Options of a replay. */
 export interface ReplayOptions {
   from: string;
   to: string;
+  /**
+   * Run in a scratch copy of the home (config, universe, earnings; the bar store linked read-only)
+   * so simulated fills never reach the home's journal, ledger or chain; `keep` leaves it for a look.
+   */
+  scratch?: { keep: boolean };
   onDay?: (d: ReplayDay) => void | Promise<void>;
   /** Tests: observe each cycle while the brain runs. */
   onCycle?: (c: CycleRecord, brain: Brain) => void | Promise<void>;
@@ -89,9 +100,34 @@ export async function assertReplayable(ctx: KobeContext, from: string, to: strin
   if (later.length) throw new SafetyRefusal(`the home has ${later.length} order(s) after ${from} (e.g. ${later[0].client_order_id}): a replay cannot go back before them`, { hint: 'replay into a fresh home (`kobe init` + `kobe data seed`), or start the replay after the last order' });
 }
 
+/** A fresh home next to nothing: the home's config, universe files and earnings, its bars linked. */
+function scratchHome(from: KobeContext): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kobe-replay-'));
+  const p = from.paths;
+  fs.cpSync(path.dirname(p.config), path.join(dir, 'config'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
+  for (const sub of ['universe', 'earnings.csv']) if (fs.existsSync(path.join(p.dataDir, sub))) fs.cpSync(path.join(p.dataDir, sub), path.join(dir, 'data', sub), { recursive: true });
+  fs.symlinkSync(path.join(p.dataDir, 'cache'), path.join(dir, 'data', 'cache'), 'dir');
+  for (const d of ['state', 'logs', 'reports']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+  return dir;
+}
+
 /** Replay FROM..TO in-process; returns the summary (the demo's entry point). */
 export async function runReplay(ctx: KobeContext, o: ReplayOptions): Promise<ReplaySummary> {
   ctx.requireHome();
+  if (o.scratch) {
+    await assertReplayable(ctx, o.from, o.to);
+    const dir = scratchHome(ctx);
+    try {
+      const inner = await createContext({ home: dir, json: true, color: false, clock: ctx.clock, env: ctx.env, streams: { stdout: { write: () => true }, stderr: { write: () => true } } });
+      // Nobody else writes a scratch home: locks serialise this process only.
+      useProcessLocks();
+      const r = await runReplay(inner, { ...o, scratch: undefined });
+      return { ...r, ran_in: { home: dir, scratch: true, kept: o.scratch.keep } };
+    } finally {
+      if (!o.scratch.keep) fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
   await assertReplayable(ctx, o.from, o.to);
   relaxDurabilityForReplay();
   const clock = new FakeClock(etToUtc(o.from, '00:00'));
@@ -145,6 +181,7 @@ export async function runReplay(ctx: KobeContext, o: ReplayOptions): Promise<Rep
       heartbeats: status.heartbeats, final_equity: m.equity, health: { healthy: h.healthy, trading_state: h.trading_state, reasons: h.reasons },
       wall_ms: Math.round(wall), sessions_per_s: Math.round((sessions / (wall / 1000)) * 10) / 10,
       stale_lock_cleaned: lock.cleaned ? `removed a stale runner lock (${lock.cleaned.reason})` : null,
+      ran_in: { home: ctx.paths.home, scratch: false, kept: true },
     };
   } finally {
     await brain?.close();

@@ -20,6 +20,10 @@ export interface BrainStartOptions {
   foreground: boolean;
   once: boolean;
   replay?: { from: string; to: string };
+  /** Replay in this home itself instead of a scratch copy (its journal, ledger and chain get the simulated fills). */
+  replayInPlace?: boolean;
+  /** Keep the scratch home of a replay for a look afterwards. */
+  keepReplayHome?: boolean;
   /** Tests: health port override (0 = any free port). */
   port?: number;
 }
@@ -47,7 +51,9 @@ export function registerBrainStart(brain: Command, kit: Kit): void {
     .description('run the 24/7 brain: in the background (default), --foreground under a supervisor, --once for one cycle, or --replay FROM..TO on a simulated clock')
     .option('--foreground', 'run in this process (systemd, tmux); SIGTERM stops it gracefully (exit 143)')
     .option('--once', 'start-up recovery and the tasks due now, then exit')
-    .option('--replay <from..to>', 'replay historical sessions against the sim broker (paper sim homes only)')
+    .option('--replay <from..to>', 'replay historical sessions against the sim broker, in a scratch copy of the home (paper sim homes only)')
+    .option('--replay-in-place', "replay in the home itself: its journal, ledger and chain get the simulated fills")
+    .option('--keep-replay-home', 'keep the scratch home of a replay (its path is printed)')
     .option('--port <n>', 'health port instead of config health.port (0: any free port)')
     .addHelpText('after', '\nExample:\n  kobe brain start\n  kobe brain start --foreground\n  kobe brain start --foreground --replay 2024-11-01..2024-11-29')
     .action(
@@ -55,7 +61,7 @@ export function registerBrainStart(brain: Command, kit: Kit): void {
         const port = raw.port === undefined ? undefined : Number(raw.port);
         if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535)) throw new UsageError(`--port must be 0..65535, got "${raw.port}"`);
         if (raw.once && raw.replay) throw new UsageError('--once and --replay exclude each other');
-        return { foreground: !!raw.foreground, once: !!raw.once, replay: typeof raw.replay === 'string' ? parseReplayRange(raw.replay) : undefined, port };
+        return { foreground: !!raw.foreground, once: !!raw.once, replay: typeof raw.replay === 'string' ? parseReplayRange(raw.replay) : undefined, port, replayInPlace: !!raw.replayInPlace, keepReplayHome: !!raw.keepReplayHome };
       }, runBrainStart, renderBrainStart),
     );
 }
@@ -63,7 +69,7 @@ export function registerBrainStart(brain: Command, kit: Kit): void {
 /** Start the brain: background, foreground, once, or a replay. */
 export async function runBrainStart(ctx: KobeContext, o: BrainStartOptions): Promise<BrainStartResult> {
   ctx.requireHome();
-  if (o.replay) return { mode: 'replay', pid: process.pid, replay: await runReplay(ctx, { ...o.replay, serve: true, port: o.port }) };
+  if (o.replay) return { mode: 'replay', pid: process.pid, replay: await runReplay(ctx, { ...o.replay, serve: true, port: o.port, scratch: o.replayInPlace ? undefined : { keep: !!o.keepReplayHome } }) };
   if (!o.foreground && !o.once) return startBackground(ctx, o);
   return runForeground(ctx, o);
 }
@@ -156,6 +162,7 @@ export function renderBrainStart(out: Output, r: BrainStartResult): void {
     out.line(`orders ${s.orders} (fills ${s.fills}, exits ${s.exits}), vetoes ${s.vetoes}, refused ${s.refused}; ${s.cycles} cycles, ${s.tasks} tasks, ${s.failed_tasks.length} failed; ${s.heartbeats} heartbeats`);
     out.line(`final equity ${s.final_equity?.toFixed(2) ?? 'n/a'}; health ${s.health.healthy ? 'ok' : `unhealthy: ${s.health.reasons.join('; ')}`}`);
     for (const f of s.failed_tasks.slice(0, 10)) out.warn(`${f.date} ${f.id}: ${f.detail}`);
+    out.info(s.ran_in.scratch ? (s.ran_in.kept ? `ran in a scratch home, kept: ${s.ran_in.home}` : 'ran in a scratch copy of the home (removed); this home was not touched') : `ran in ${s.ran_in.home} itself`);
     return;
   }
   if (r.startup) out.line(`start-up: reconcile ${r.startup.reconcile}; exits ${r.startup.exits}`);

@@ -5,7 +5,7 @@
 // run even while entries are refused (the kill switch still stops them at the submit path).
 import path from 'node:path';
 import { loadUniverse } from '../../core/data/universe.js';
-import { AuthError, CheckFailed, ConnectivityError, SafetyRefusal, UsageError, errorText } from '../../core/errors.js';
+import { AuthError, CheckFailed, ConnectivityError, PlanLimitError, SafetyRefusal, UsageError, errorText } from '../../core/errors.js';
 import { lastCompletedSession } from '../../core/market/sessions.js';
 import { etDate, formatEt } from '../../core/market/time.js';
 import { reconcile } from '../../core/reconcile/apply.js';
@@ -28,25 +28,28 @@ function noteOrder(env: BrainEnv, status: string, what: string, kind: 'entry' | 
   }
 }
 
-/** Pre- and post-close data: Polygon prefetch when there is a real provider, else a freshness check. */
+/** Pre- and post-close data: a prefetch from the configured provider when it has keys, else a freshness check. */
 export async function dataRefresh(env: BrainEnv): Promise<TaskResult> {
   const now = env.clock.now();
   const u = loadUniverse(path.resolve(env.ctx.paths.home, env.config.data.universe), env.config.data.cap);
   const idx = env.bars.index().symbols;
   const synthetic = u.symbols.some((s) => idx[s]?.source === 'synthetic');
-  const key = (await env.ctx.secrets()).POLYGON_API_KEY;
+  const secrets = await env.ctx.secrets();
+  const provider = env.config.data.provider;
+  const key = provider === 'alpaca' ? secrets.ALPACA_API_KEY_ID && secrets.ALPACA_API_SECRET_KEY : secrets.POLYGON_API_KEY;
   if (!synthetic && key && !env.replay) {
     try {
-      const r = await runDataPrefetch(env.ctx, { universe: env.config.data.universe, cap: env.config.data.cap });
+      const r = await runDataPrefetch(env.ctx, { universe: env.config.data.universe, cap: env.config.data.cap, provider });
       env.run.dataDownSince = null;
-      return ok(`Polygon prefetch ${r.start}..${r.end}: ${r.counts.fetched} fetched, ${r.counts.skipped} already complete`);
+      return ok(`${r.source} prefetch ${r.start}..${r.end}: ${r.counts.fetched} fetched, ${r.counts.skipped} already complete`);
     } catch (err) {
       if (err instanceof ConnectivityError || err instanceof AuthError) env.run.dataDownSince ??= now.toISOString();
-      else if (err instanceof CheckFailed) env.run.dataDownSince = null;
+      // A plan refusal or a behind symbol is the provider answering: it is not down.
+      else if (err instanceof CheckFailed || err instanceof PlanLimitError) env.run.dataDownSince = null;
       throw err;
     }
   }
-  const why = synthetic ? 'SYNTHETIC bars: nothing to fetch' : env.replay ? 'replay: the store already holds the replayed sessions' : 'no POLYGON_API_KEY: nothing to fetch from';
+  const why = synthetic ? 'SYNTHETIC bars: nothing to fetch' : env.replay ? 'replay: the store already holds the replayed sessions' : `no ${provider === 'alpaca' ? 'ALPACA_API_KEY_ID/ALPACA_API_SECRET_KEY' : 'POLYGON_API_KEY'}: nothing to fetch from`;
   const want = lastCompletedSession(now);
   const missing = u.symbols.filter((s) => !idx[s]);
   const stale = u.symbols.filter((s) => idx[s] && (idx[s].last ?? '') < want);

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { StateError, errnoCode, errorText } from '../errors.js';
+import { CheckFailed, StateError, errnoCode, errorText } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import { appendLineSync, atomicWrite, fsyncDir } from '../state/atomic.js';
 import { withLock } from '../state/lock.js';
@@ -272,8 +272,24 @@ export class AuditChain {
     });
   }
 
-  /** Throw the StateError an append would throw, without writing: for checks before an order leaves. */
+  /** Whether this process has verified the whole chain once (later appends only extend it). */
+  private verified = false;
+
+  /**
+   * Verify the whole chain once per process before extending it: a block tampered with anywhere
+   * (not only the last one) stops every append, exit 5 naming the block. A torn tail is left to
+   * the append's own repair.
+   */
+  private verifyOnce(): void {
+    if (this.verified) return;
+    const v = verifyChain(this.chainFile, this.headFile);
+    if (v.status === 'broken') throw new CheckFailed(`the audit chain is broken at block ${v.brokenAt} (${v.reason}): refusing to extend it`, { hint: 'run `kobe verify-chain` and see RUNBOOK.md, audit chain; nothing was appended', details: { broken_at: v.brokenAt } });
+    this.verified = true;
+  }
+
+  /** Throw the error an append would throw, without writing: for checks before an order leaves. */
   checkTail(): void {
+    this.verifyOnce();
     const { last } = readTail(this.chainFile);
     if (last === null) {
       if (readHead(this.headFile)) throw new StateError(this.headFile, 'seq', 'the head anchors blocks but the chain has none', { hint: 'run `kobe verify-chain`' });
@@ -285,6 +301,7 @@ export class AuditChain {
   }
 
   private async appendLocked(records: Array<Record<string, unknown>>, by: string): Promise<AppendedBlock> {
+    this.verifyOnce();
     const { last, tornFrom, size } = readTail(this.chainFile);
     let prevHash: string | null = null;
     let seq = 0;

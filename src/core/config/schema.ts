@@ -83,6 +83,9 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       universe: z.string().min(1).default('data/universe/demo.csv'),
       cap: z.number().int().positive().default(900),
+      provider: z.enum(['polygon', 'alpaca']).default('polygon'),
+      // Prefetch re-fetches this many sessions before the last stored bar: providers revise recent bars.
+      refetch_sessions: z.number().int().min(0).max(60).default(5),
       min_dollar_volume: z.number().min(0).default(5_000_000),
     })
     .default({}),

@@ -11,7 +11,8 @@ import type { BarSeries } from '../strategy/bars.js';
 
 export const MAGIC = 'KOBEBAR1';
 export const HEADER = 64;
-export const SOURCES = ['synthetic', 'polygon', 'import'] as const;
+// Append only: a file stores its source as the index into this list.
+export const SOURCES = ['synthetic', 'polygon', 'import', 'alpaca'] as const;
 export type BarSource = (typeof SOURCES)[number];
 
 /** Byte size of a bar file holding `n` bars. */

@@ -3,6 +3,7 @@
 // record's status (never back from final), records each new fill once, keyed by order id +
 // cumulative filled quantity (the same key whether the stream or a poll saw it first), and then
 // books every fill not yet booked: the ledger, the journal and the budget snapshots change here.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../ports/clock.js';
 import type { Broker, OrderReport } from '../ports/broker.js';
@@ -41,6 +42,7 @@ const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
 /** Run `fn` under the OMS lock: one writer of orders, ledger and journal at a time, across processes. */
 export function withOmsLock<T>(d: Pick<OmsDeps, 'locksDir'>, fn: () => Promise<T>): Promise<T> {
+  fs.mkdirSync(d.locksDir, { recursive: true });
   return withLock(path.join(d.locksDir, 'oms'), fn, { timeoutMs: 60_000 });
 }
 
@@ -81,62 +83,97 @@ function nextStatus(r: IdempotencyRecord, o: OrderReport, filled: number): Order
   return statusOf(o);
 }
 
+type Source = 'submit' | 'poll' | 'stream' | 'reconcile';
+
+/** What one report would change in its record (nothing, for a report the record already reflects). */
+function planUpdate(rec: IdempotencyRecord, o: OrderReport, at: string): { fills: FillRecord[]; problems: string[]; mismatch: boolean; noop: boolean } {
+  const { fills, problems } = newFills(rec, o, at);
+  const mismatch = o.symbol !== rec.intent.symbol || o.side !== rec.intent.side;
+  if (mismatch) problems.push(`broker order ${o.id} is ${o.side} ${o.symbol}, the record ${rec.client_order_id} is ${rec.intent.side} ${rec.intent.symbol}`);
+  const filled = round4(rec.filled_qty + fills.reduce((a, x) => a + x.qty, 0));
+  const noop = !mismatch && fills.length === 0 && problems.length === 0 && nextStatus(rec, o, filled) === rec.status && rec.broker_status === o.status && rec.broker_order_id !== null && !rec.fills.some((f) => !f.booked);
+  return { fills, problems, mismatch, noop };
+}
+
 /**
  * Apply one broker report of an order kobe knows. Unknown kobe orders and contradictions are named
  * problems with an audit record; an order placed outside kobe is left to reconcile (null).
  */
-export async function applyOrderUpdate(d: OmsDeps, o: OrderReport, source: 'submit' | 'poll' | 'stream' | 'reconcile'): Promise<ApplyResult | null> {
+export async function applyOrderUpdate(d: OmsDeps, o: OrderReport, source: Source): Promise<ApplyResult | null> {
+  return (await applyOrderUpdates(d, [o], source))[0];
+}
+
+/**
+ * Apply many reports (a page of a sync) under one lock with one write of the store. A report the
+ * record already reflects changes nothing and costs no lock and no write.
+ */
+export async function applyOrderUpdates(d: OmsDeps, orders: readonly OrderReport[], source: Source): Promise<Array<ApplyResult | null>> {
+  const at0 = d.clock.now().toISOString();
+  const peek = d.store.peek(IdempotencyFile).orders;
+  const out: Array<ApplyResult | null> = orders.map((o) => {
+    const rec = recordFor(peek, o);
+    if (!rec) return o.client_order_id.startsWith('kobe-') ? undefined! : null;
+    return planUpdate(rec, o, at0).noop ? { client_order_id: rec.client_order_id, status: rec.status, changed: false, fills: [], problems: [] } : undefined!;
+  });
+  const todo = orders.map((o, i) => [o, i] as const).filter(([, i]) => out[i] === undefined);
+  if (!todo.length) return out;
   return withOmsLock(d, async () => {
     const now = d.clock.now();
     const at = now.toISOString();
-    const rec = recordFor(d.store.read(IdempotencyFile).orders, o);
-    if (!rec) {
-      if (!o.client_order_id.startsWith('kobe-')) return null;
+    const results: Array<{ i: number; o: OrderReport; cid: string; was: OrderStatus; wasBroker: string | null; fills: FillRecord[]; problems: string[] }> = [];
+    const unknown: Array<[number, OrderReport]> = [];
+    await d.store.update(IdempotencyFile, (f) => {
+      for (const [o, i] of todo) {
+        const r = recordFor(f.orders, o);
+        if (!r) {
+          unknown.push([i, o]);
+          continue;
+        }
+        const plan = planUpdate(r, o, at);
+        results.push({ i, o, cid: r.client_order_id, was: r.status, wasBroker: r.broker_status, fills: plan.fills, problems: plan.problems });
+        if (plan.mismatch) continue;
+        const all = [...r.fills, ...plan.fills.filter((x) => !r.fills.some((y) => y.key === x.key))];
+        const filled = round4(all.reduce((a, x) => a + x.qty, 0));
+        const status = nextStatus(r, o, filled);
+        Object.assign(r, {
+          status, broker_order_id: r.broker_order_id ?? o.id, broker_status: o.status, fills: all, filled_qty: filled,
+          filled_avg_price: filled > 0 ? round4(all.reduce((a, x) => a + x.qty * x.price, 0) / filled) : null,
+          unknown_since: UNRESOLVED.has(status) ? r.unknown_since : null, updated_at: at,
+          reason: status === 'REJECTED' && !r.reason ? `rejected by the broker (${o.status})` : r.reason,
+        });
+      }
+      return f;
+    });
+    for (const [i, o] of unknown) {
       const problem = `an update for ${o.client_order_id} (broker id ${o.id}) has no record in the idempotency store`;
       d.events.emit('order_update_unknown', { client_order_id: o.client_order_id, broker_order_id: o.id, status: o.status, source }, 'error');
       await d.audit.append('order_update_unknown', { client_order_id: o.client_order_id, broker_order_id: o.id, symbol: o.symbol, status: o.status, source });
-      return { client_order_id: o.client_order_id, status: 'UNKNOWN', changed: false, fills: [], problems: [problem] };
+      out[i] = { client_order_id: o.client_order_id, status: 'UNKNOWN', changed: false, fills: [], problems: [problem] };
     }
-    const cid = rec.client_order_id;
-    const { fills, problems } = newFills(rec, o, at);
-    if (o.symbol !== rec.intent.symbol || o.side !== rec.intent.side) problems.push(`broker order ${o.id} is ${o.side} ${o.symbol}, the record ${cid} is ${rec.intent.side} ${rec.intent.symbol}`);
-    const mismatch = problems.length > 0 && (o.symbol !== rec.intent.symbol || o.side !== rec.intent.side);
-    const was = rec.status;
-    const wasBroker = rec.broker_status;
-    let updated = rec;
-    await d.store.update(IdempotencyFile, (f) => {
-      const r = f.orders[cid];
-      if (mismatch) return f;
-      const all = [...r.fills, ...fills.filter((x) => !r.fills.some((y) => y.key === x.key))];
-      const filled = round4(all.reduce((a, x) => a + x.qty, 0));
-      const status = nextStatus(r, o, filled);
-      Object.assign(r, {
-        status, broker_order_id: r.broker_order_id ?? o.id, broker_status: o.status, fills: all, filled_qty: filled,
-        filled_avg_price: filled > 0 ? round4(all.reduce((a, x) => a + x.qty * x.price, 0) / filled) : null,
-        unknown_since: UNRESOLVED.has(status) ? r.unknown_since : null, updated_at: at,
-        reason: status === 'REJECTED' && !r.reason ? `rejected by the broker (${o.status})` : r.reason,
-      });
-      updated = r;
-      return f;
-    });
-    for (const p of problems) {
-      d.events.emit('order_update_problem', { client_order_id: cid, broker_order_id: o.id, problem: p, source }, 'error');
-      await d.audit.append('order_update_problem', { client_order_id: cid, broker_order_id: o.id, symbol: o.symbol, problem: p, source });
+    const days = new Set<string>();
+    for (const x of results) {
+      for (const p of x.problems) {
+        d.events.emit('order_update_problem', { client_order_id: x.cid, broker_order_id: x.o.id, problem: p, source }, 'error');
+        await d.audit.append('order_update_problem', { client_order_id: x.cid, broker_order_id: x.o.id, symbol: x.o.symbol, problem: p, source });
+      }
+      const booked = await bookPending(d, x.cid, now);
+      const updated = d.store.peek(IdempotencyFile).orders[x.cid];
+      if (updated.status !== x.was) {
+        d.events.emit('order_status', { client_order_id: x.cid, from: x.was, to: updated.status, broker_status: x.o.status, filled_qty: updated.filled_qty, source });
+        if (FINAL.has(updated.status) && updated.status !== 'FILLED') await d.audit.append(`order_${updated.status.toLowerCase()}`, { client_order_id: x.cid, broker_order_id: x.o.id, symbol: x.o.symbol, filled_qty: updated.filled_qty, source });
+      }
+      if (updated.intent.kind === 'entry' && (x.fills.length || updated.status !== x.was)) days.add(updated.intent.session_date);
+      out[x.i] = { client_order_id: x.cid, status: updated.status, changed: x.fills.length > 0 || updated.status !== x.was || updated.broker_status !== x.wasBroker, fills: booked.fills, problems: [...x.problems, ...booked.problems] };
     }
-    const booked = await bookPending(d, cid, now);
-    problems.push(...booked.problems);
-    if (updated.status !== was) {
-      d.events.emit('order_status', { client_order_id: cid, from: was, to: updated.status, broker_status: o.status, filled_qty: updated.filled_qty, source });
-      if (FINAL.has(updated.status) && updated.status !== 'FILLED') await d.audit.append(`order_${updated.status.toLowerCase()}`, { client_order_id: cid, broker_order_id: o.id, symbol: o.symbol, filled_qty: updated.filled_qty, source });
-    }
-    if (updated.intent.kind === 'entry' && (fills.length || updated.status !== was)) await writeBudgetSnapshots(d.store, updated.intent.session_date);
-    return { client_order_id: cid, status: updated.status, changed: fills.length > 0 || updated.status !== was || updated.broker_status !== wasBroker, fills: booked.fills, problems };
+    for (const day of days) await writeBudgetSnapshots(d.store, day);
+    return out;
   });
 }
 
 /** Book every recorded fill of `cid` that is not booked yet (also the recovery after a crash). */
 async function bookPending(d: OmsDeps, cid: string, now: Date): Promise<{ fills: FillRecord[]; problems: string[] }> {
-  const rec = d.store.read(IdempotencyFile).orders[cid];
+  const rec = d.store.peek(IdempotencyFile).orders[cid];
+  if (!rec.fills.some((f) => !f.booked)) return { fills: [], problems: [] };
   const out: FillRecord[] = [];
   const problems: string[] = [];
   for (const f of rec.fills.filter((x) => !x.booked)) {
@@ -162,7 +199,7 @@ async function bookPending(d: OmsDeps, cid: string, now: Date): Promise<{ fills:
 
 /** Book fills left unbooked by a crash, for every record (cheap: a scan of the store). */
 export async function recoverUnbooked(d: OmsDeps): Promise<number> {
-  const pending = Object.values(d.store.read(IdempotencyFile).orders).filter((r) => r.fills.some((f) => !f.booked));
+  const pending = Object.values(d.store.peek(IdempotencyFile).orders).filter((r) => r.fills.some((f) => !f.booked));
   if (!pending.length) return 0;
   return withOmsLock(d, async () => {
     let n = 0;

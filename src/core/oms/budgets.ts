@@ -47,7 +47,7 @@ export function weeklyUsage(orders: Record<string, IdempotencyRecord>, day: stri
 
 /** Rewrite the budget snapshots for `day` from the store. */
 export async function writeBudgetSnapshots(store: StateStore, day: string): Promise<void> {
-  const orders = store.read(IdempotencyFile).orders;
+  const orders = store.peek(IdempotencyFile).orders;
   const d = dailyUsage(orders, day);
   const w = weeklyUsage(orders, day);
   await store.write(DailyBudgetFile, { version: 1, date: day, notional_used: d.notional, entries: d.entries });

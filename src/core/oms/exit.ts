@@ -35,9 +35,9 @@ export async function cancelAndConfirm(d: SubmitDeps, r: IdempotencyRecord, time
 /** Sell `symbol`'s ledger position (kind: why), after taking its protective order down. */
 export async function exitPosition(d: SubmitDeps, symbol: string, kind: 'exit' | 'stop' | 'target' | 'time' | 'close', strategy: string, o: { waitMs: number }): Promise<ExitOutcome> {
   const none = (status: ExitOutcome['status'], reason: string, cid: string | null = null, qty = 0): ExitOutcome => ({ symbol, status, qty, client_order_id: cid, reason });
-  const working = workingSells(d.store.read(IdempotencyFile).orders, symbol);
+  const working = workingSells(d.store.peek(IdempotencyFile).orders, symbol);
   if (working.length) return none('WAITING', `${working[0].client_order_id} is ${working[0].status}: not selling twice`, working[0].client_order_id);
-  const prot = protectiveOf(d.store.read(IdempotencyFile).orders, symbol);
+  const prot = protectiveOf(d.store.peek(IdempotencyFile).orders, symbol);
   if (prot) {
     const done = await cancelAndConfirm(d, prot, o.waitMs);
     if (!done) return none('WAITING', `the protective order ${prot.client_order_id} is not final yet: retried on the next run`, prot.client_order_id);

@@ -32,7 +32,7 @@ export function workingSells(orders: Record<string, IdempotencyRecord>, symbol: 
 }
 
 async function protectOne(d: SubmitDeps, p: PositionEntry): Promise<ProtectOutcome> {
-  const orders = d.store.read(IdempotencyFile).orders;
+  const orders = d.store.peek(IdempotencyFile).orders;
   const out = (action: ProtectOutcome['action'], cid: string | null, detail: string): ProtectOutcome => ({ symbol: p.symbol, action, client_order_id: cid, detail });
   if (p.stop === null) return out('skipped', null, 'no stop in the ledger (NO_EXIT_PLAN)');
   const qty = Math.floor(p.qty + 1e-9);

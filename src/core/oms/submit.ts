@@ -146,7 +146,7 @@ export async function submitIntent(d: SubmitDeps, intent: OrderIntent): Promise<
 async function submitLocked(d: SubmitDeps, intent: OrderIntent, base: string): Promise<SubmitOutcome> {
   // The switch may have been touched while this call waited for the lock.
   const state = effectiveState(d, intent);
-  const prior = attemptsOf(d.store.read(IdempotencyFile).orders, base).at(-1);
+  const prior = attemptsOf(d.store.peek(IdempotencyFile).orders, base).at(-1);
   let attempt = 1;
   if (prior) {
     const last = UNRESOLVED.has(prior.status) ? await resolveUnresolved(d, prior, 'an earlier attempt had no known outcome') : prior;
@@ -158,13 +158,18 @@ async function submitLocked(d: SubmitDeps, intent: OrderIntent, base: string): P
   const cid = clientOrderId(intent, attempt);
   if (state.state === 'HALTED') return refuseHalted(d, intent, cid, state);
 
-  const [account, positions, open] = await Promise.all([d.broker.account(), d.broker.positions(), d.broker.listOrders({ status: 'open', limit: 500 })]);
+  // A sell is gated on what is held; only a buy needs the account and the open buys (fewer calls
+  // for every protective stop and exit).
+  const buy = intent.side === 'buy';
+  const [account, positions, open] = buy
+    ? await Promise.all([d.broker.account(), d.broker.positions(), d.broker.listOrders({ status: 'open', limit: 500 })])
+    : [null, await d.broker.positions(), []];
   const held = positions.find((p) => p.symbol === intent.symbol)?.qty ?? 0;
-  const entry = intent.kind === 'entry' || (intent.side === 'buy' && held >= 0);
-  const usage = dailyUsage(d.store.read(IdempotencyFile).orders, intent.session_date);
+  const entry = intent.kind === 'entry' || (buy && held >= 0);
+  const usage = dailyUsage(d.store.peek(IdempotencyFile).orders, intent.session_date);
   const price = intent.limit_price ?? intent.stop_price ?? positions.find((p) => p.symbol === intent.symbol)?.current_price ?? NaN;
   const verdict = riskGate(d.config, {
-    side: intent.side, qty: intent.qty, price, symbol: intent.symbol, entry, equity: account.equity,
+    side: intent.side, qty: intent.qty, price, symbol: intent.symbol, entry, equity: account?.equity ?? Number.NaN,
     positions: Object.fromEntries(positions.map((p) => [p.symbol, { qty: p.qty, market_value: p.market_value ?? p.qty * p.avg_entry_price }])),
     openBuySymbols: new Set(open.filter((o) => o.side === 'buy').map((o) => o.symbol)),
     dailyNotionalUsed: usage.notional, entriesToday: usage.entries,
@@ -242,7 +247,7 @@ export async function replaceProtective(d: SubmitDeps, old: IdempotencyRecord, q
   const base = intentBase(old.intent);
   fs.mkdirSync(d.locksDir, { recursive: true });
   return withLock(path.join(d.locksDir, base), async () => {
-    const last = attemptsOf(d.store.read(IdempotencyFile).orders, base).at(-1)!;
+    const last = attemptsOf(d.store.peek(IdempotencyFile).orders, base).at(-1)!;
     const cid = clientOrderId(old.intent, last.attempt + 1);
     const intent: OrderIntentRecord = { ...old.intent, qty };
     await beginIntent(d.store, cid, intent, d.clock.now(), { attempt: last.attempt + 1, reserved_notional: 0, plan: null });

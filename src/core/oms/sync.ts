@@ -3,7 +3,7 @@
 // function, the same one the stream feeds. Fills left unbooked by a crash are booked first.
 import type { Broker, OrderReport } from '../ports/broker.js';
 import { IdempotencyFile, type IdempotencyRecord } from '../state/schemas.js';
-import { applyOrderUpdate, recoverUnbooked, type ApplyResult, type OmsDeps } from './apply.js';
+import { applyOrderUpdate, applyOrderUpdates, recoverUnbooked, type ApplyResult, type OmsDeps } from './apply.js';
 import { FINAL, UNRESOLVED } from './status.js';
 import { resolveUnresolved } from './submit.js';
 
@@ -37,7 +37,7 @@ export async function listAllOrders(broker: Broker, after: string): Promise<Orde
 
 /** Records that are not final (optionally only these client ids). */
 function pending(d: OmsDeps, only?: ReadonlySet<string>): IdempotencyRecord[] {
-  return Object.values(d.store.read(IdempotencyFile).orders).filter((r) => !FINAL.has(r.status) && (!only || only.has(r.client_order_id)));
+  return Object.values(d.store.peek(IdempotencyFile).orders).filter((r) => !FINAL.has(r.status) && (!only || only.has(r.client_order_id)));
 }
 
 /** Look every unfinished order up and apply what the broker says. */
@@ -51,14 +51,14 @@ export async function syncOrders(d: OmsDeps, only?: ReadonlySet<string>): Promis
     const after = new Date(Date.parse(oldest) - 60_000).toISOString();
     byCid = new Map((await listAllOrders(d.broker, after)).map((o) => [o.client_order_id, o]));
   }
+  // Everything the listing found is applied in one batch (one lock, one write of the store).
+  const listed = todo.map((r) => byCid.get(r.client_order_id)).filter((o): o is OrderReport => o !== undefined);
+  for (const a of listed.length ? await applyOrderUpdates(d, listed, 'poll') : []) {
+    if (a?.changed) out.changed.push(a);
+    if (a?.problems.length) out.problems.push(...a.problems);
+  }
   for (const r of todo) {
-    const listed = byCid.get(r.client_order_id);
-    if (listed) {
-      const a = await applyOrderUpdate(d, listed, 'poll');
-      if (a?.changed) out.changed.push(a);
-      if (a?.problems.length) out.problems.push(...a.problems);
-      continue;
-    }
+    if (byCid.has(r.client_order_id)) continue;
     if (UNRESOLVED.has(r.status)) {
       const after = await resolveUnresolved(d, r, 'outcome not known');
       if (UNRESOLVED.has(after.status)) out.unknown.push({ client_order_id: r.client_order_id, age_s: after.unknown_since ? Math.round((d.clock.now().getTime() - Date.parse(after.unknown_since)) / 1000) : null });
@@ -83,7 +83,8 @@ export async function waitFinal(d: OmsDeps, cids: string[], timeoutMs: number, p
   // Bounded by count too: a clock that does not move must not spin forever.
   for (let i = 0; ; i++) {
     await syncOrders(d, want);
-    const recs = cids.map((c) => d.store.read(IdempotencyFile).orders[c]).filter(Boolean);
+    const orders = d.store.peek(IdempotencyFile).orders;
+    const recs = cids.map((c) => orders[c]).filter(Boolean);
     if (recs.every((r) => FINAL.has(r.status)) || d.clock.now().getTime() - start >= timeoutMs || i >= Math.ceil(timeoutMs / pollMs)) return recs;
     await d.wait(pollMs);
   }

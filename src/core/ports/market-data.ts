@@ -18,8 +18,14 @@ export interface FetchProgress {
   bars: number;
 }
 
+/** Who serves the bars (recorded as the bar store's source). */
+export type BarProvider = 'polygon' | 'alpaca';
+
 /** A source of daily bars. */
 export interface MarketData {
+  readonly provider: BarProvider;
+  /** HTTP requests made so far, retries included. */
+  requests(): number;
   /** Adjusted daily bars of `symbol` for sessions in [start, end] (YYYY-MM-DD, ET calendar dates). */
   dailyBars(symbol: string, start: string, end: string, onProgress?: (p: FetchProgress) => void): Promise<DailyBars>;
 }

@@ -66,8 +66,31 @@ function tryTakeover(lockDir: string): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+let processOnly = false;
+const chains = new Map<string, Promise<unknown>>();
+
+/**
+ * From now on, locks serialise callers inside this process only (no lock directories): for a replay
+ * in its own scratch home, which no other process writes. Orders of writes stay exactly the same.
+ */
+export function useProcessLocks(): void {
+  processOnly = true;
+}
+
+function withProcessLock<T>(file: string, fn: () => Promise<T> | T): Promise<T> {
+  const prev = chains.get(file) ?? Promise.resolve();
+  const run = prev.then(() => fn(), () => fn());
+  const tail = run.then(() => undefined, () => undefined);
+  chains.set(file, tail);
+  void tail.then(() => {
+    if (chains.get(file) === tail) chains.delete(file);
+  });
+  return run;
+}
+
 /** Run `fn` holding the lock of `file` (a `<file>.lock` directory); refuses with exit 6 on timeout. */
 export async function withLock<T>(file: string, fn: () => Promise<T> | T, opts: LockOptions = {}): Promise<T> {
+  if (processOnly) return withProcessLock(file, fn);
   const lockDir = `${file}.lock`;
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
   let release: (() => void) | undefined;

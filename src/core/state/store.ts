@@ -86,18 +86,46 @@ export class StateStore {
     return value;
   }
 
+  /**
+   * The cached validated value itself, without the copy `read` makes: for read-only scans on hot
+   * paths (the OMS reads the order store many times per order). Never mutate what it returns.
+   */
+  peek<T, I>(def: StateFileDef<T, I>): Readonly<T> {
+    const file = this.file(def);
+    const hit = this.cache.get(file);
+    if (hit) {
+      try {
+        const st = fs.statSync(file, { bigint: true });
+        if (hit.key === `${st.ino}:${st.size}:${st.mtimeNs}`) return hit.value as T;
+      } catch {
+        /* gone or unreadable: read() says which */
+      }
+    }
+    this.read(def);
+    return (this.cache.get(file)?.value as T | undefined) ?? def.initial();
+  }
+
   /** True when the file exists. */
   exists(def: StateFileDef<unknown>): boolean {
     return fs.existsSync(this.file(def));
   }
 
-  private async writeValidated<T, I>(def: StateFileDef<T, I>, value: T | I): Promise<void> {
+  private async writeValidated<T, I>(def: StateFileDef<T, I>, value: T | I): Promise<T> {
     const r = def.schema.safeParse(value);
     if (!r.success) {
       const { field, problem } = firstIssue(r.error);
       throw new StateError(this.rel(this.file(def)), field, `refusing to write an invalid value: ${problem}`);
     }
-    await atomicWrite(this.file(def), `${JSON.stringify(r.data, null, 2)}\n`);
+    const file = this.file(def);
+    await atomicWrite(file, `${JSON.stringify(r.data, null, 2)}\n`);
+    // What was just written and validated is the cache: the next read needs no parse.
+    try {
+      const st = fs.statSync(file, { bigint: true });
+      this.cache.set(file, { key: `${st.ino}:${st.size}:${st.mtimeNs}`, value: structuredClone(r.data) });
+    } catch {
+      this.cache.delete(file);
+    }
+    return r.data;
   }
 
   /** Replace a state file with a validated value (refuses to replace a corrupt file). */
@@ -110,11 +138,7 @@ export class StateStore {
 
   /** Read-modify-write under the file's lock; returns the new value. */
   async update<T, I>(def: StateFileDef<T, I>, fn: (current: T) => T | I | Promise<T | I>): Promise<T> {
-    return withLock(this.file(def), async () => {
-      const next = await fn(this.read(def));
-      await this.writeValidated(def, next);
-      return def.schema.parse(next);
-    });
+    return withLock(this.file(def), async () => this.writeValidated(def, await fn(this.read(def))));
   }
 
   /** Validate every known state file; returns the problems (empty when all are fine). */

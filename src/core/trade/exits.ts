@@ -89,7 +89,7 @@ export async function manageExits(d: ExitDeps): Promise<ExitDecision[]> {
   for (const p of d.store.read(PositionsFile).positions) {
     const b = held.get(p.symbol);
     if (!b || b.qty <= 0 || p.qty <= 0) continue;
-    const resting = protectiveOf(d.store.read(IdempotencyFile).orders, p.symbol) !== null;
+    const resting = protectiveOf(d.store.peek(IdempotencyFile).orders, p.symbol) !== null;
     const q = resting ? null : await d.quotes.latestQuote(p.symbol).catch(() => null);
     // Only a fresh quote judges a stop or target: never the entry price or a stale last trade.
     const fresh = q !== null && q.bid > 0 && (now.getTime() - Date.parse(q.ts)) / 1000 <= d.submit.config.trading.max_quote_age_s;

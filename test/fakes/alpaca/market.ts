@@ -1,7 +1,11 @@
-// The fake Alpaca's market data (market-data-api.json, GET /v2/stocks/quotes/latest) and the scenarios that make its clock and calendar disagree with kobe's.
+// The fake Alpaca's market data (market-data-api.json: GET /v2/stocks/quotes/latest, GET
+// /v2/stocks/bars and /v2/stocks/{symbol}/bars) and the scenarios that make its clock and calendar
+// disagree with kobe's. Bars: daily only, deterministic per symbol (the fake Polygon's generator),
+// sorted by symbol then time, `limit` counting data points across symbols, next_page_token opaque.
 // Prices are JSON numbers (0 = no active side), `t` is RFC-3339 with nanoseconds; a symbol with
 // no quote is absent from `quotes`, as Alpaca answers it.
 import { etDate } from '../../../src/core/market/time.js';
+import { fakeBars } from '../polygon-server.js';
 import { calendarWire } from './reads.js';
 import type { Refusal } from './requests.js';
 
@@ -17,11 +21,20 @@ export type CalendarSetting = { open: string; close: string } | null;
 
 const nanos = (d: Date): string => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
 
+/** Which daily bars the fake has for a symbol: through `last` (default: any end asked), closes overridden by date. */
+export interface BarsSetting {
+  last?: string;
+  closes?: Record<string, number>;
+}
+
 /** Quotes and calendar overrides of the fake. */
 export class FakeMarket {
   private readonly quotes = new Map<string, QuoteSetting | null>();
   readonly calendar = new Map<string, CalendarSetting>();
   clock: Partial<Record<'is_open' | 'next_open' | 'next_close', unknown>> = {};
+  readonly bars = new Map<string, BarsSetting>();
+  /** Most data points per page whatever `limit` asks (Alpaca may return fewer than asked). */
+  maxPageSize = 10_000;
 
   constructor(
     private readonly prices: () => Record<string, number>,
@@ -75,5 +88,35 @@ export class FakeMarket {
       else out.set(date, { ...(out.get(date) ?? { date, session_open: '0400', session_close: '2000', settlement_date: date }), ...set });
     }
     return [...out.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, d]) => d);
+  }
+
+  /** GET /v2/stocks/bars?symbols=A,B&timeframe=1Day&start&end&limit&page_token (or /v2/stocks/{symbol}/bars). */
+  stockBars(q: URLSearchParams, pathSymbol?: string): object | Refusal {
+    const symbols = pathSymbol ? [pathSymbol] : (q.get('symbols') ?? '').split(',').filter(Boolean);
+    if (!symbols.length) return { status: 400, message: 'missing symbols' };
+    const tf = q.get('timeframe');
+    if (tf !== '1Day' && tf !== '1D') return { status: 400, message: `the fake serves only 1Day bars, not ${tf}` };
+    const feed = q.get('feed');
+    if (feed !== null && !['iex', 'sip', 'delayed_sip', 'otc', 'boats'].includes(feed)) return { status: 400, message: `invalid feed: ${feed}` };
+    const day = (v: string | null) => (v === null ? null : /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : etDate(new Date(v)));
+    const start = day(q.get('start')) ?? etDate(this.now());
+    const end = day(q.get('end')) ?? etDate(this.now());
+    const limit = Math.min(Number(q.get('limit') ?? 1000), 10_000, this.maxPageSize);
+    const offset = q.get('page_token') ? Number(Buffer.from(q.get('page_token')!, 'base64').toString('utf8').split('|')[1]) : 0;
+    const all: Array<[string, object]> = [];
+    for (const s of [...symbols].sort()) {
+      const set = this.bars.get(s);
+      if (!set) continue;
+      const to = set.last && set.last < end ? set.last : end;
+      for (const b of fakeBars(s, start, to)) {
+        const c = set.closes?.[etDate(new Date(b.t))] ?? b.c;
+        all.push([s, { t: new Date(b.t).toISOString().replace('.000Z', 'Z'), o: b.o, h: Math.max(b.h, c), l: Math.min(b.l, c), c, v: b.v, n: b.n, vw: b.vw }]);
+      }
+    }
+    const page = all.slice(offset, offset + limit);
+    const bars: Record<string, object[]> = {};
+    for (const [s, b] of page) (bars[s] ??= []).push(b);
+    const next = offset + limit < all.length ? Buffer.from(`${page.at(-1)![0]}|${offset + limit}`).toString('base64') : null;
+    return pathSymbol ? { symbol: pathSymbol, bars: bars[pathSymbol] ?? [], next_page_token: next } : { bars, next_page_token: next, currency: 'USD' };
   }
 }

@@ -74,8 +74,8 @@ function alpacaKeys(secrets: Record<string, string | undefined>): { keyId: strin
   return { keyId: keyId!, secret: secret! };
 }
 
-/** Latest quotes from Alpaca market data at alpaca.data_url (feed alpaca.feed), with the broker's keys. */
-export function createAlpacaQuotes(d: AlpacaBrokerDeps): AlpacaQuotes {
+/** Market-data access at alpaca.data_url (feed alpaca.feed) with the broker's keys: host and keys checked. */
+export function alpacaDataAccess(d: AlpacaBrokerDeps) {
   const dataUrl = d.config.alpaca.data_url;
   let url: URL;
   try {
@@ -84,7 +84,7 @@ export function createAlpacaQuotes(d: AlpacaBrokerDeps): AlpacaQuotes {
     throw new ConfigError('config/base.yaml', [{ path: 'alpaca.data_url', message: 'expected a URL' }]);
   }
   assertKeysSafe('alpaca.data_url', url, normaliseHost(dataUrl));
-  return new AlpacaQuotes({
+  return {
     dataUrl,
     feed: d.config.alpaca.feed,
     ...alpacaKeys(d.secrets),
@@ -92,5 +92,10 @@ export function createAlpacaQuotes(d: AlpacaBrokerDeps): AlpacaQuotes {
     retry: { ...DEFAULT_RETRY, ...d.retry },
     fetchApi: d.fetchApi,
     requestsPerMinute: d.requestsPerMinute,
-  });
+  };
+}
+
+/** Latest quotes from Alpaca market data at alpaca.data_url (feed alpaca.feed), with the broker's keys. */
+export function createAlpacaQuotes(d: AlpacaBrokerDeps): AlpacaQuotes {
+  return new AlpacaQuotes(alpacaDataAccess(d));
 }

@@ -83,7 +83,12 @@ export class SimBroker implements Broker, Quotes {
   /** Reads skip the lock and the write unless catching up changed the book (then it is a tx). */
   private async view<T>(fn: (book: SimBook, now: Date) => T): Promise<T> {
     const now = this.time.now();
-    const book = this.store.exists(SimBookFile) ? this.store.read(SimBookFile) : this.newBook(now);
+    // The shared cached book, with copies of only what catching up may touch (open orders, cash,
+    // positions): a year of closed orders is not copied on every read.
+    const shared = this.store.exists(SimBookFile) ? this.store.peek(SimBookFile) : null;
+    const book: SimBook = shared
+      ? { ...shared, positions: structuredClone(shared.positions), orders: shared.orders.map((o) => (done(o) ? o : { ...o })) }
+      : this.newBook(now);
     if (this.matcher.catchUp(book, now.getTime())) return this.tx(fn);
     return fn(book, now);
   }

@@ -3,7 +3,7 @@
 // - Rate limit: `requests_per_minute` per rolling minute (5 on the free tier), every attempt counted;
 //   HTTP 429 carries Retry-After in seconds, which is waited out before the next attempt.
 // - Retries: 429, 5xx, timeouts and resets, with exponential backoff, up to `retries` times per page;
-//   refused connections and 401/403 are final at once (errors.ts says what each becomes).
+//   refused connections, 401/403 and plan refusals are final at once (errors.ts says what each becomes).
 // - Pagination: a page may carry `next_url`; we follow it ourselves instead of the SDK's
 //   `pagination` option, which fetches pages recursively with no rate limit or retry and puts later
 //   pages first. Only its path and query are used, on the configured base URL, so the key is never
@@ -72,7 +72,8 @@ export class PolygonClient {
     const before = this.requests;
     const firstUrl = `${this.base}/v2/aggs/ticker/${encodeURIComponent(symbol)}/range/1/day/${start}/${end}`;
     const pages: AggsPage[] = [];
-    let page = await this.page(symbol, firstUrl, 1, () =>
+    const range = { start, end };
+    let page = await this.page(symbol, range, firstUrl, 1, () =>
       this.api.getStocksAggregates(symbol, 1, GetStocksAggregatesTimespanEnum.Day, start, end, true, GetStocksAggregatesSortEnum.Asc, 50_000, this.requestOptions),
     );
     pages.push(page);
@@ -82,7 +83,7 @@ export class PolygonClient {
       const url = this.rebase(page.nextUrl, symbol);
       if (seen.has(url) || pages.length >= MAX_PAGES) throw new ProviderError(`Polygon pagination for ${symbol} does not end (next_url repeats or over ${MAX_PAGES} pages)`, { details: { symbol, url: scrubKey(url) } });
       seen.add(url);
-      page = await this.page(symbol, url, pages.length + 1, () => this.http.get(url, { ...this.requestOptions, params: { apiKey: this.o.apiKey } }));
+      page = await this.page(symbol, range, url, pages.length + 1, () => this.http.get(url, { ...this.requestOptions, params: { apiKey: this.o.apiKey } }));
       pages.push(page);
       onPage?.(page, pages.length);
     }
@@ -102,8 +103,8 @@ export class PolygonClient {
   }
 
   /** One page: paced, retried, parsed and validated. */
-  private async page(symbol: string, url: string, n: number, send: () => Promise<unknown>): Promise<AggsPage> {
-    const text = await this.withRetries(symbol, url, send);
+  private async page(symbol: string, range: { start: string; end: string }, url: string, n: number, send: () => Promise<unknown>): Promise<AggsPage> {
+    const text = await this.withRetries(symbol, range, url, send);
     let body: unknown;
     try {
       body = typeof text === 'string' ? JSON.parse(text) : text;
@@ -114,7 +115,7 @@ export class PolygonClient {
     return parseAggsPage(body, symbol, n);
   }
 
-  private async withRetries(symbol: string, url: string, send: () => Promise<unknown>): Promise<unknown> {
+  private async withRetries(symbol: string, range: { start: string; end: string }, url: string, send: () => Promise<unknown>): Promise<unknown> {
     const retries = this.o.retries ?? 4;
     for (let attempt = 1; ; attempt++) {
       await this.limiter.acquire();
@@ -126,7 +127,7 @@ export class PolygonClient {
         failure = classify(err);
       }
       if (!isRetryable(failure) || attempt > retries) {
-        throw failureError(failure, { symbol, url, attempts: attempt, timeoutMs: this.o.timeoutMs, apiKey: this.o.apiKey });
+        throw failureError(failure, { symbol, range, url, attempts: attempt, timeoutMs: this.o.timeoutMs, apiKey: this.o.apiKey });
       }
       await this.o.sleep(this.waitBefore(attempt, failure));
     }

@@ -1,21 +1,21 @@
 // Polygon failures as KobeErrors. Which are retried and what each becomes after the retry budget:
 //   401/403            -> AuthError (exit 4), never retried: the key is refused or not entitled.
+//   403 "Your plan doesn't include this data timeframe" -> PlanLimitError (exit 5): the key works,
+//                         the range reaches back further than the plan (Basic: about 2 years).
 //   refused/DNS/unreachable host -> ConnectivityError (exit 4) at once: nothing is listening.
 //   429, 5xx, timeout, reset -> retried (429 after Retry-After, the rest with backoff); when the
 //                         budget is spent -> ConnectivityError (exit 4): the provider is not serving,
 //                         which for a batch job is the same as down, and a re-run resumes.
 //   other 4xx, malformed JSON, bad fields -> ProviderError (exit 1) for that symbol only.
 // No message ever carries the API key: URLs lose their apiKey value and the key itself is scrubbed.
-import { AuthError, ConnectivityError, KobeError } from '../../errors.js';
+import { AuthError, ConnectivityError, KobeError, PlanLimitError } from '../../errors.js';
+import { ProviderError } from '../errors.js';
 
 /** Hint for a refused or missing key. */
 export const KEY_HINT = 'check POLYGON_API_KEY in .env (values are never printed)';
 const RESUME_HINT = 'a re-run resumes: symbols already fetched are skipped';
 
-/** Polygon answered, but not with usable bars for one symbol; the run goes on with the others. */
-export class ProviderError extends KobeError {
-  override readonly code = 'PROVIDER_ERROR';
-}
+export { ProviderError };
 
 /** One failed HTTP attempt, classified. */
 export type Failure =
@@ -90,6 +90,23 @@ export interface FailureContext {
   attempts: number;
   timeoutMs: number;
   apiKey?: string;
+  /** The requested range, for the plan-limit hint. */
+  range?: { start: string; end: string };
+}
+
+/** Polygon's answer when a range goes beyond the plan's history (status NOT_AUTHORIZED). */
+const PLAN_TIMEFRAME = /timeframe/i;
+
+function planLimit(f: { status: number; detail?: string }, c: FailureContext, details: Record<string, unknown>): PlanLimitError {
+  const start = c.range?.start;
+  // Basic (free) covers about 2 years of daily aggregates; suggest a start just inside that.
+  const end = c.range?.end ?? new Date().toISOString().slice(0, 10);
+  const y = Number(end.slice(0, 4)) - 2;
+  const later = end.slice(5) === '02-29' ? `${y}-02-28` : `${y}${end.slice(4)}`;
+  return new PlanLimitError(`Polygon's plan does not include history from ${start ?? 'that date'} (HTTP ${f.status}: ${f.detail}) fetching ${c.symbol}`, {
+    hint: `your Polygon plan limits how far back aggregates go (Basic: about 2 years): re-run with a later --start, e.g. --start ${later}, or upgrade the plan`,
+    details: { ...details, plan_limit: true, requested_start: start ?? null },
+  });
 }
 
 /** The KobeError for a failure that will not be retried (any more). */
@@ -99,6 +116,7 @@ export function failureError(f: Failure, c: FailureContext): KobeError {
   const details = { symbol: c.symbol, url: where, attempts: c.attempts, ...(f.kind === 'http' ? { status: f.status } : { reason: f.kind === 'timeout' ? 'timeout' : f.code }) };
   if (f.kind === 'http') {
     const said = f.detail ? `: ${scrubKey(f.detail, c.apiKey)}` : '';
+    if (f.status === 403 && f.detail && PLAN_TIMEFRAME.test(f.detail)) return planLimit(f, c, details);
     if (f.status === 401 || f.status === 403) {
       return new AuthError(`Polygon refused the API key (HTTP ${f.status}${said}) fetching ${c.symbol}`, { hint: f.status === 403 ? `${KEY_HINT}, and that its plan includes stocks aggregates` : KEY_HINT, details });
     }

@@ -32,6 +32,8 @@ export function createPolygonMarketData(opts: PolygonOptions): PolygonMarketData
   const client = new PolygonClient({ ...opts, sleep: opts.sleep ?? realSleep, now: opts.now ?? (() => performance.now()) });
   return {
     client,
+    provider: 'polygon',
+    requests: () => client.requests,
     async dailyBars(symbol: string, start: string, end: string, onProgress?: (p: FetchProgress) => void): Promise<DailyBars> {
       let bars = 0;
       const { pages, requests } = await client.dailyAggs(symbol, start, end, (p, n) => {

@@ -1,0 +1,93 @@
+// `data prefetch --provider alpaca`: daily bars through the SDK's market-data client against the
+// fake Alpaca (paging by next_page_token, 429 retried, 403 subscription refusal, incremental runs).
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runDataPrefetch, type DataPrefetchOptions, type DataPrefetchResult } from '../../src/commands/data/prefetch.js';
+import { AuthError, CheckFailed, ExitCode, PlanLimitError } from '../../src/core/errors.js';
+import { addSessions, sessionsBetween } from '../../src/core/market/calendar.js';
+import { isoDay } from '../../src/core/strategy/bars.js';
+import { FakeAlpacaServer } from '../fakes/alpaca-server.js';
+import { testContext, type TestContext } from '../helpers/context.js';
+
+let fake: FakeAlpacaServer;
+let t: TestContext;
+const Y2024 = { start: '2024-01-01', end: '2024-12-31' };
+
+beforeAll(async () => {
+  fake = await new FakeAlpacaServer().start();
+});
+afterAll(async () => fake.stop());
+afterEach(() => t?.cleanup());
+beforeEach(() => {
+  fake.requests.length = 0;
+});
+
+async function setup(o: { feed?: 'sip'; provider?: 'alpaca' } = {}): Promise<TestContext> {
+  t = await testContext({ env: { ALPACA_API_KEY_ID: fake.keyId, ALPACA_API_SECRET_KEY: fake.secret } });
+  const cfg = path.join(t.home, 'config', 'base.yaml');
+  let text = fs.readFileSync(cfg, 'utf8').replace('data_url: https://data.alpaca.markets', `data_url: ${fake.baseUrl}`);
+  if (o.feed) text = text.replace(/feed: iex\b/, 'feed: sip');
+  if (o.provider) text = text.replace(/provider: polygon\b/, `provider: ${o.provider}`);
+  fs.writeFileSync(cfg, text);
+  return t;
+}
+
+async function rejection(p: Promise<unknown>): Promise<Error & { exitCode?: number; hint?: string; details?: Record<string, unknown>; result?: DataPrefetchResult }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected the run to fail');
+}
+
+const run = (o: DataPrefetchOptions) => runDataPrefetch(t.ctx, o);
+const barRequests = () => fake.requests.filter((r) => r.path === '/v2/stocks/bars');
+
+describe('data prefetch --provider alpaca', () => {
+  it('fetches split-adjusted 1Day bars page by page, retries a 429, records the source alpaca, then refreshes incrementally', async () => {
+    await setup({ provider: 'alpaca' });
+    fake.setBars('AAPL', {}, 100).setBars('MSFT');
+    fake.fail({ path: '/v2/stocks/bars', status: 429, times: 1, retryAfterS: 0 });
+    const r = await run({ symbols: ['AAPL', 'MSFT'], ...Y2024 });
+    const sessions = sessionsBetween(Y2024.start, Y2024.end);
+    expect(r.source).toBe('alpaca');
+    expect(r.symbols.map((s) => [s.symbol, s.status, s.bars, s.pages])).toEqual([['AAPL', 'fetched', sessions.length, 3], ['MSFT', 'fetched', sessions.length, 3]]);
+    expect(r.requests).toBe(7);
+    const reqs = barRequests();
+    expect(reqs.map((q) => q.status)).toEqual([429, 200, 200, 200, 200, 200, 200]);
+    expect(reqs[1].query).toMatchObject({ symbols: 'AAPL', timeframe: '1Day', adjustment: 'split', feed: 'iex', sort: 'asc' });
+    expect(reqs[1].query.page_token).toBeUndefined();
+    expect(reqs[2].query.page_token).toBeTruthy();
+    const store = await t.ctx.bars();
+    expect(Array.from(store.load('AAPL').dates, isoDay)).toEqual(sessions);
+    expect(store.index().symbols.AAPL).toMatchObject({ source: 'alpaca', fetched: { start: Y2024.start, end: '2024-12-31' } });
+    fake.requests.length = 0;
+    const again = await run({ symbols: ['AAPL', 'MSFT'], start: Y2024.start });
+    expect(again.requests).toBe(2);
+    expect(barRequests()[0].query.start).toBe(`${addSessions('2024-12-31', -5)}T00:00:00.000Z`);
+    expect(again.symbols[0]).toMatchObject({ status: 'fetched', last: '2025-01-13', from: addSessions('2024-12-31', -5) });
+  });
+
+  it('bars only up to two sessions ago are `behind` (exit 5)', async () => {
+    await setup();
+    fake.setBars('AAPL', { last: addSessions('2025-01-13', -2) });
+    const err = await rejection(run({ symbols: ['AAPL'], start: '2024-12-02', provider: 'alpaca' }));
+    expect(err).toBeInstanceOf(CheckFailed);
+    expect(err.result!.symbols[0]).toMatchObject({ status: 'behind', behind: 2, last: addSessions('2025-01-13', -2) });
+  });
+
+  it('a 403 on the sip feed is a plan refusal naming the feed (exit 5), not a key problem', async () => {
+    await setup({ feed: 'sip' });
+    fake.setBars('AAPL');
+    fake.fail({ path: '/v2/stocks/bars', status: 403, times: 1, message: 'subscription does not permit querying recent SIP data' });
+    const err = await rejection(run({ symbols: ['AAPL'], ...Y2024, provider: 'alpaca' }));
+    expect(err).toBeInstanceOf(PlanLimitError);
+    expect(err).not.toBeInstanceOf(AuthError);
+    expect(err.exitCode).toBe(ExitCode.CHECK_FAILED);
+    expect(err.message).toMatch(/sip bars for AAPL .*subscription does not permit querying recent SIP data/);
+    expect(err.hint).toMatch(/alpaca\.feed: iex/);
+    expect(JSON.stringify({ m: err.message, h: err.hint, d: err.details })).not.toContain(fake.secret);
+  });
+});

@@ -1,0 +1,176 @@
+// `data prefetch` incremental rules against the fake Polygon: behind, revised, split, plan-limited,
+// resumed and incremental runs (request counts and the requested from-date).
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runDataPrefetch, type DataPrefetchOptions, type DataPrefetchResult } from '../../src/commands/data/prefetch.js';
+import { createPolygonMarketData } from '../../src/core/data/polygon/index.js';
+import { AuthError, CheckFailed, ConnectivityError, ExitCode, PlanLimitError } from '../../src/core/errors.js';
+import { addSessions, countSessions } from '../../src/core/market/calendar.js';
+import { lastCompletedSession } from '../../src/core/market/sessions.js';
+import { isoDay } from '../../src/core/strategy/bars.js';
+import { FakePolygonServer } from '../fakes/polygon-server.js';
+import { testContext, type TestContext } from '../helpers/context.js';
+
+const KEY = 'test-key-123';
+let fake: FakePolygonServer;
+let t: TestContext;
+
+beforeAll(async () => {
+  fake = await new FakePolygonServer(KEY).start();
+});
+afterAll(async () => fake.stop());
+beforeEach(() => {
+  fake.scenario = {};
+  fake.requests.length = 0;
+});
+afterEach(() => t?.cleanup());
+
+async function setup(): Promise<TestContext> {
+  t = await testContext({ env: { POLYGON_API_KEY: KEY } });
+  const cfg = path.join(t.home, 'config', 'base.yaml');
+  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace('base_url: https://api.polygon.io', `base_url: ${fake.baseUrl}`).replace(/requests_per_minute: 5\b/, 'requests_per_minute: 100000'));
+  return t;
+}
+
+async function rejection(p: Promise<unknown>): Promise<Error & { exitCode?: number; code?: string; hint?: string; details?: Record<string, unknown>; result?: DataPrefetchResult }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected the run to fail');
+}
+
+const run = (o: DataPrefetchOptions) => runDataPrefetch(t.ctx, o);
+const last = () => lastCompletedSession(t.clock.now());
+/** Move the test clock to after the close of the session `n` sessions after the current last one. */
+const advanceSessions = (n: number) => t.clock.set(`${addSessions(last(), n)}T23:00:00Z`);
+const fromDates = (symbol: string) => fake.requestsFor(symbol).map((r) => r.path.split('/')[8]);
+
+describe('data prefetch: incremental', () => {
+  it('a second run makes one request per symbol from the last stored bar minus 5 sessions, not ten years', async () => {
+    await setup();
+    const first = await run({ symbols: ['AAPL', 'MSFT'] });
+    const stored = last();
+    expect(first.requests).toBe(2);
+    advanceSessions(3);
+    fake.requests.length = 0;
+    const r = await run({ symbols: ['AAPL', 'MSFT'] });
+    expect(r.requests).toBe(2);
+    expect(fromDates('AAPL')).toEqual([addSessions(stored, -5)]);
+    expect(fromDates('MSFT')).toEqual([addSessions(stored, -5)]);
+    expect(r.symbols[0]).toMatchObject({ status: 'fetched', from: addSessions(stored, -5), last: last(), note: '3 new bar(s) from ' + addSessions(stored, -5) });
+    const store = await t.ctx.bars();
+    expect(store.index().symbols.AAPL.fetched).toEqual({ start: first.start, end: last() });
+    expect(store.load('AAPL').length).toBe(countSessions(first.start, last()));
+    // Up to date now: skipped without any request.
+    fake.requests.length = 0;
+    const again = await run({ symbols: ['AAPL', 'MSFT'] });
+    expect(again.symbols.map((s) => s.status)).toEqual(['skipped', 'skipped']);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('a provider two sessions stale: `behind` with the gap, exit 5, the index records the last bar received; never skipped later', async () => {
+    await setup();
+    const stale = addSessions(last(), -2);
+    fake.scenario = { lastBar: { AAPL: stale } };
+    const err = await rejection(run({ symbols: ['AAPL', 'MSFT'], start: '2024-06-03' }));
+    expect(err).toBeInstanceOf(CheckFailed);
+    expect(err.exitCode).toBe(ExitCode.CHECK_FAILED);
+    expect(err.message).toBe(`0 symbol(s) failed and 0 came back empty; 1 behind ${last()}, of 2`);
+    expect(err.hint).toMatch(new RegExp(`Polygon has no bars after ${stale} yet`));
+    const row = err.result!.symbols[0];
+    expect(row).toMatchObject({ symbol: 'AAPL', status: 'behind', behind: 2, last: stale });
+    expect(row.note).toMatch(new RegExp(`last bar ${stale} is 2 session\\(s\\) behind ${last()}`));
+    expect(err.result!.counts).toEqual({ fetched: 1, skipped: 0, empty: 0, failed: 0, behind: 1 });
+    const store = await t.ctx.bars();
+    expect(store.index().symbols.AAPL.fetched).toEqual({ start: '2024-06-03', end: stale });
+    // Still stale: asked again (one request from the stored bar), still behind, never "complete".
+    fake.requests.length = 0;
+    const again = await rejection(run({ symbols: ['AAPL', 'MSFT'], start: '2024-06-03' }));
+    expect(again.result!.symbols.map((s) => s.status)).toEqual(['behind', 'skipped']);
+    expect(fromDates('AAPL')).toEqual([addSessions(stale, -5)]);
+    // The provider catches up.
+    fake.scenario = {};
+    const ok = await run({ symbols: ['AAPL'], start: '2024-06-03' });
+    expect(ok.symbols[0]).toMatchObject({ status: 'fetched', last: last(), note: `2 new bar(s) from ${addSessions(stale, -5)}` });
+  });
+
+  it('a revised close in the re-fetched sessions replaces the stored bar; older bars are untouched', async () => {
+    await setup();
+    await run({ symbols: ['AAPL'], start: '2024-06-03' });
+    const store = await t.ctx.bars();
+    const before = store.load('AAPL');
+    const stored = last();
+    const revisedDay = addSessions(stored, -2);
+    advanceSessions(1);
+    fake.scenario = { revise: [{ symbol: 'AAPL', date: revisedDay, close: 123.45 }] };
+    const r = await run({ symbols: ['AAPL'], start: '2024-06-03' });
+    expect(r.symbols[0].note).toBe(`1 new bar(s) from ${addSessions(stored, -5)}, 1 revised`);
+    const after = store.load('AAPL');
+    expect(after.length).toBe(before.length + 1);
+    const k = Array.from(after.dates, isoDay).indexOf(revisedDay);
+    expect(after.close[k]).toBe(123.45);
+    expect(before.close[k]).not.toBe(123.45);
+    const untouched = Array.from(before.dates, isoDay).indexOf(addSessions(stored, -5));
+    for (const col of ['open', 'high', 'low', 'close', 'volume'] as const) {
+      expect(Array.from(after[col].subarray(0, untouched))).toEqual(Array.from(before[col].subarray(0, untouched)));
+    }
+  });
+
+  it('a split seen in the re-fetched sessions re-fetches the whole adjusted history', async () => {
+    await setup();
+    await run({ symbols: ['AAPL'], start: '2024-06-03' });
+    const store = await t.ctx.bars();
+    const before = store.load('AAPL');
+    advanceSessions(1);
+    fake.scenario = { split: { symbol: 'AAPL', ratio: 2 } };
+    fake.requests.length = 0;
+    const r = await run({ symbols: ['AAPL'], start: '2024-06-03' });
+    expect(fromDates('AAPL')).toEqual([addSessions(before.length ? isoDay(before.dates[before.length - 1]) : '', -5), '2024-06-03']);
+    expect(r.symbols[0].note).toMatch(/adjusted history changed \(stored closes x2\.0000, a split\?\): fetched whole/);
+    const after = store.load('AAPL');
+    expect(after.close[0]).toBeCloseTo(before.close[0] / 2, 6);
+  });
+
+  it('a plan refusal (403 NOT_AUTHORIZED, data timeframe) is its own error: exit 5 with a later --start, not a bad key', async () => {
+    await setup();
+    fake.scenario = { planHistoryFrom: '2023-01-13' };
+    const err = await rejection(run({ symbols: ['AAPL', 'MSFT'] }));
+    expect(err).toBeInstanceOf(PlanLimitError);
+    expect(err).not.toBeInstanceOf(AuthError);
+    expect(err).not.toBeInstanceOf(ConnectivityError);
+    expect(err.exitCode).toBe(ExitCode.CHECK_FAILED);
+    expect(err.code).toBe('PLAN_LIMIT');
+    expect(err.message).toMatch(/plan does not include history from 2015-01-13 .*Your plan doesn't include this data timeframe/);
+    expect(err.hint).toMatch(/re-run with a later --start, e\.g\. --start 2023-01-13/);
+    expect(err.hint).not.toMatch(/POLYGON_API_KEY/);
+    expect(err.details).toMatchObject({ plan_limit: true, stopped_at: 'AAPL' });
+    expect(fake.requests).toHaveLength(1);
+    const ok = await run({ symbols: ['AAPL', 'MSFT'], start: '2023-06-01' });
+    expect(ok.counts.fetched).toBe(2);
+  });
+
+  it('resumed: a run stopped by the provider going down mid-universe; the re-run fetches only what is missing or behind', async () => {
+    await setup();
+    const md = createPolygonMarketData({ baseUrl: fake.baseUrl, apiKey: KEY, requestsPerMinute: 100_000, timeoutMs: 5_000, retries: 0, sleep: async () => {} });
+    t.ctx.marketData = async () => md;
+    const symbols = ['AAPL', 'MSFT', 'SPY', 'XOM'];
+    fake.scenario = { downAfter: 2, lastBar: { MSFT: addSessions(last(), -1) } };
+    const err = await rejection(run({ symbols, start: '2024-06-03' }));
+    expect(err).toBeInstanceOf(ConnectivityError);
+    expect(err.details).toMatchObject({ stopped_at: 'SPY', done: 2 });
+    const store = await t.ctx.bars();
+    expect(Object.keys(store.index().symbols).sort()).toEqual(['AAPL', 'MSFT']);
+    fake.scenario = {};
+    fake.requests.length = 0;
+    const r = await run({ symbols, start: '2024-06-03' });
+    expect(r.symbols.map((s) => [s.symbol, s.status])).toEqual([['AAPL', 'skipped'], ['MSFT', 'fetched'], ['SPY', 'fetched'], ['XOM', 'fetched']]);
+    expect(fake.requests.map((q) => [q.path.split('/')[4], q.path.split('/')[8]])).toEqual([
+      ['MSFT', addSessions(last(), -6)],
+      ['SPY', '2024-06-03'],
+      ['XOM', '2024-06-03'],
+    ]);
+  });
+});
