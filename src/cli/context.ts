@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AuditChain } from '../core/audit/chain.js';
 import type { LoadedConfig } from '../core/config/load.js';
-import { AuthError, UsageError } from '../core/errors.js';
+import { AuthError, UsageError, errnoCode, errnoText } from '../core/errors.js';
 import type { DiagLog, EventLog } from '../core/log/logger.js';
 import { Redactor } from '../core/log/redact.js';
 import { kobePaths, type KobePaths } from '../core/paths.js';
@@ -212,14 +212,16 @@ export async function createContext(opts: ContextOptions = {}): Promise<KobeCont
     }),
     tradingState: () => tradingState(paths.killSwitch, paths.stateDir),
     requireHome: () => {
-      let isDir = false;
+      let st: fs.Stats | undefined;
+      let problem = 'does not exist';
       try {
-        isDir = fs.statSync(paths.home).isDirectory();
-      } catch {
-        /* reported below */
+        st = fs.statSync(paths.home);
+      } catch (err) {
+        if (errnoCode(err) !== 'ENOENT') problem = `cannot be used: ${errnoText(err)}`;
       }
       const hint = `create one with \`kobe init --home ${paths.home}\`, or point --home / KOBE_HOME at an existing one`;
-      if (!isDir) throw new UsageError(`kobe home ${paths.home} does not exist`, { hint });
+      if (!st) throw new UsageError(`kobe home ${paths.home} ${problem}`, { hint });
+      if (!st.isDirectory()) throw new UsageError(`kobe home ${paths.home} is a file, not a directory`, { hint });
       if (!fs.existsSync(paths.config) && !fs.existsSync(paths.stateDir)) throw new UsageError(`${paths.home} is not a kobe home (no config/base.yaml or state/)`, { hint });
     },
   };

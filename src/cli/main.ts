@@ -2,7 +2,7 @@
 // outcome to the exit-code table in one place.
 import { Command, CommanderError } from 'commander';
 import fs from 'node:fs';
-import { ExitCode, Interrupted, KobeError, UsageError } from '../core/errors.js';
+import { ExitCode, Interrupted, KobeError, UsageError, errorText, ioError } from '../core/errors.js';
 import { createContext, type ContextOptions, type KobeContext } from './context.js';
 import { reportError } from './errors.js';
 import { makeKit } from './kit.js';
@@ -82,6 +82,14 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
   });
 
   let token = firstCommandToken(argv);
+  // --json promises one JSON document: the version as one, and no silent help without a command.
+  if (flags.json && token === undefined && !argv.some((a) => a === '-h' || a === '--help')) {
+    if (argv.some((a) => a === '-V' || a === '--version')) {
+      fallbackOut.result({ version: VERSION });
+      return ExitCode.OK;
+    }
+    return reportError(fallbackOut, new UsageError('no command given', { hint: 'see `kobe --help`' }));
+  }
   let args = argv;
   if (token === 'help') {
     const target = argv[argv.indexOf('help') + 1];
@@ -121,7 +129,14 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
         /* the log itself may be what failed */
       }
     }
-    return reportError(out, err, logged);
+    try {
+      return reportError(out, err, logged);
+    } catch (failed) {
+      // Reporting itself failed (stdout on a full disk): one line on stderr is all that is left.
+      const io = ioError(failed);
+      streams.stderr.write(`kobe: ${io ? io.message : errorText(err)}\n`);
+      return io ? io.exitCode : ExitCode.FAILURE;
+    }
   } finally {
     if (opts.signals) for (const [s, h] of Object.entries(handlers)) process.off(s, h);
   }

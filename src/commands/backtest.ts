@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { KobeContext } from '../cli/context.js';
@@ -17,6 +16,7 @@ import { parseParams, sha256File } from '../core/config/load.js';
 import { loadUniverse } from '../core/data/universe.js';
 import { CheckFailed, UsageError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
+import { prepareOutDir, readInputFile } from '../core/util/files.js';
 
 /** Parsed flags of `kobe backtest`. */
 export interface BacktestOptions {
@@ -97,8 +97,7 @@ export async function runBacktestCommand(ctx: KobeContext, opts: BacktestOptions
   let paramsInfo = { version: pinned.version, sha256: pin, file: rel(paramsFile), pinned: true };
   if (opts.params) {
     const file = path.resolve(home, opts.params);
-    if (!fs.existsSync(file)) throw new UsageError(`--params file ${opts.params} not found`);
-    params = parseParams(fs.readFileSync(file, 'utf8'), rel(file));
+    params = parseParams(readInputFile(file, '--params'), rel(file));
     paramsInfo = { version: params.version, sha256: sha256File(file), file: rel(file), pinned: false };
   }
   const universeFile = path.resolve(home, opts.universe ?? config.data.universe);
@@ -139,7 +138,7 @@ export async function runBacktestCommand(ctx: KobeContext, opts: BacktestOptions
     synthetic,
   );
   const id = runId(ctx.clock.now());
-  const dir = opts.out ? path.resolve(home, opts.out) : freshRunDir(path.join(ctx.paths.reportsDir, 'backtest'), id);
+  const dir = opts.out ? prepareOutDir(path.resolve(home, opts.out)) : freshRunDir(path.join(ctx.paths.reportsDir, 'backtest'), id);
   const files = await writeBacktestFiles(dir, result, summary);
   spinner.succeed(`backtest: ${result.trades.length} trades over ${result.curve.days.length} sessions`);
   return { run_id: id, out_dir: dir, files, summary, sparkline: sparkline(result.curve.equity, 60) };

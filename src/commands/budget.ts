@@ -40,10 +40,14 @@ export interface BudgetResetResult {
   by: string;
 }
 
+/** More tokens than any single model call uses; also keeps the ledger's sums exact. */
+const MAX_TOKENS = 1e9;
+
 /** Validate `budget record` flags; UsageError on a bad number or an empty model. */
 export function parseBudgetRecord(raw: Record<string, unknown>): BudgetRecordOptions {
   const t = String(raw.tokens ?? '');
   if (!/^\d+$/.test(t)) throw new UsageError(`--tokens must be a whole number of tokens, got "${t}"`);
+  if (Number(t) > MAX_TOKENS) throw new UsageError(`--tokens ${t} is over the ${MAX_TOKENS.toExponential()} tokens one call can use`, { hint: 'pass the tokens of one model call (input + output)' });
   const model = typeof raw.model === 'string' ? raw.model.trim() : '';
   if (!model) throw new UsageError('--model must not be empty');
   let cost: number | undefined;

@@ -3,6 +3,7 @@ import type { KobeContext } from '../cli/context.js';
 import type { Kit } from '../cli/kit.js';
 import { dateFlag, intFlag } from '../cli/flags.js';
 import type { Output } from '../cli/output.js';
+import { readInputFile } from '../core/util/files.js';
 import { parseParams } from '../core/config/load.js';
 import { UsageError } from '../core/errors.js';
 import fs from 'node:fs';
@@ -69,8 +70,7 @@ export async function runScan(ctx: KobeContext, o: ScanOptions): Promise<ScanCom
   const deps = { config, params: pinned, bars: await ctx.bars(), home: ctx.paths.home, logsDir: ctx.paths.logsDir, dataDir: ctx.paths.dataDir, now: ctx.clock.now() };
   if (o.history) {
     const paramsFile = o.params ? path.resolve(ctx.paths.home, o.params) : null;
-    if (paramsFile && !fs.existsSync(paramsFile)) throw new UsageError(`--params ${o.params}: no such file`);
-    const params = paramsFile ? parseParams(fs.readFileSync(paramsFile, 'utf8'), paramsFile) : pinned;
+    const params = paramsFile ? parseParams(readInputFile(paramsFile, '--params'), paramsFile) : pinned;
     const { series, skipped, synthetic } = loadUniverseSeries({ ...deps, params }, o.universe, o.cap);
     const signals = signalHistory(series, params, o.start!, o.end!).map(signalJson);
     return { history: true, start: o.start!, end: o.end!, params: paramsFile ?? 'pinned', signals, skipped, synthetic };

@@ -16,6 +16,7 @@ import { parseParams, sha256File } from '../core/config/load.js';
 import { loadUniverse } from '../core/data/universe.js';
 import { UsageError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
+import { prepareOutDir, readInputFile } from '../core/util/files.js';
 import { OBJECTIVES, type Objective, parseGrid } from '../core/walkforward/grid.js';
 import { type WalkForwardFiles, writeWalkForwardFiles } from '../core/walkforward/output.js';
 import { MAX_WORKERS } from '../core/walkforward/pool.js';
@@ -121,8 +122,7 @@ export async function runWalkForwardCommand(ctx: KobeContext, opts: WalkForwardO
   let paramsInfo = { version: pinned.version, sha256: pin, file: rel(paramsFile), pinned: true };
   if (opts.params) {
     const file = path.resolve(home, opts.params);
-    if (!fs.existsSync(file)) throw new UsageError(`--params file ${opts.params} not found`);
-    base = parseParams(fs.readFileSync(file, 'utf8'), rel(file));
+    base = parseParams(readInputFile(file, '--params'), rel(file));
     paramsInfo = { version: base.version, sha256: sha256File(file), file: rel(file), pinned: false };
   }
   const grid = opts.grid ? parseGrid(opts.grid, base) : null;
@@ -148,7 +148,7 @@ export async function runWalkForwardCommand(ctx: KobeContext, opts: WalkForwardO
     synthetic, train: opts.train, test: opts.test, anchored: opts.anchored, objective: opts.objective, grid, settings, pinnedVersion: pinned.version,
   });
   const id = runId(ctx.clock.now());
-  const dir = opts.out ? path.resolve(home, opts.out) : freshRunDir(path.join(ctx.paths.reportsDir, 'walkforward'), id);
+  const dir = opts.out ? prepareOutDir(path.resolve(home, opts.out)) : freshRunDir(path.join(ctx.paths.reportsDir, 'walkforward'), id);
   const files = await writeWalkForwardFiles(dir, run, summary);
   spinner.succeed(`walk-forward: ${run.splits.length} splits, ${summary.oos.by_strategy.combined.trades} out-of-sample trades`);
 

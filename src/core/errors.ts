@@ -18,11 +18,14 @@ export class KobeError extends Error {
   hint?: string;
   /** Structured facts for --json consumers (never secrets). */
   details?: Record<string, unknown>;
-  constructor(message: string, opts: { hint?: string; details?: Record<string, unknown>; cause?: unknown } = {}) {
+  /** The command's result, still printed with the error (a check's report, a cycle's outcomes). */
+  readonly result?: object;
+  constructor(message: string, opts: { hint?: string; details?: Record<string, unknown>; cause?: unknown; result?: object } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.hint = opts.hint;
     this.details = opts.details;
+    this.result = opts.result;
   }
 }
 
@@ -85,10 +88,8 @@ export class AuthError extends KobeError {
 export class CheckFailed extends KobeError {
   override readonly exitCode = ExitCode.CHECK_FAILED;
   override readonly code = 'CHECK_FAILED';
-  readonly result?: object;
   constructor(message: string, opts: { hint?: string; result?: object; details?: Record<string, unknown> } = {}) {
     super(message, opts);
-    this.result = opts.result;
   }
 }
 
@@ -136,4 +137,59 @@ export function errorText(err: unknown): string {
 /** Node's errno code of a thrown value, if any. */
 export function errnoCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'not a directory',
+  ENAMETOOLONG: 'name too long (over 255 bytes)',
+  ENOENT: 'no such file or directory',
+  EEXIST: 'already exists',
+  EIO: 'input/output error',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+  ELOOP: 'too many levels of symbolic links',
+  EBUSY: 'resource busy',
+  ENOTEMPTY: 'directory not empty',
+  EXDEV: 'cross-device link',
+};
+
+const ERRNO_HINT: Record<string, string> = {
+  EROFS: 'remount the file system read-write or point --home at a writable kobe home, then rerun',
+  ENOSPC: 'free disk space (`df -h`) and rerun; state files are replaced atomically, so the old ones are intact',
+  EDQUOT: 'free space within your quota and rerun',
+  EACCES: 'check ownership and permissions (`ls -l`); run kobe as the owner of the kobe home',
+  EPERM: 'check ownership and permissions (`ls -l`); run kobe as the owner of the kobe home',
+  ENAMETOOLONG: 'use a shorter path: each name at most 255 bytes',
+};
+
+/** "EROFS (read-only file system)" for an errno error; the message otherwise. */
+export function errnoText(err: unknown): string {
+  const code = errnoCode(err);
+  return code && ERRNO_TEXT[code] ? `${code} (${ERRNO_TEXT[code]})` : errorText(err);
+}
+
+/** A file-system call failed for a reason outside kobe: a full disk, a read-only mount, permissions. */
+export class IoError extends KobeError {
+  override readonly exitCode = ExitCode.INVALID;
+  override readonly code = 'IO_ERROR';
+}
+
+/** An IoError naming the path and errno of a Node file-system error; undefined for anything else. */
+export function ioError(err: unknown): IoError | undefined {
+  if (err instanceof KobeError || !(err instanceof Error)) return undefined;
+  const e = err as NodeJS.ErrnoException & { dest?: string };
+  const code = errnoCode(e);
+  if (!code || !ERRNO_TEXT[code] || typeof e.syscall !== 'string') return undefined;
+  const where = e.path ? ` ${e.path}${e.dest ? ` -> ${e.dest}` : ''}` : '';
+  return new IoError(`cannot ${e.syscall}${where}: ${errnoText(e)}`, {
+    hint: ERRNO_HINT[code] ?? 'check the path and rerun; details are in logs/kobe.log',
+    details: { errno: code, syscall: e.syscall, path: e.path ?? null },
+    cause: err,
+  });
 }

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { KobeContext } from '../../cli/context.js';
 import type { Kit } from '../../cli/kit.js';
 import type { Output } from '../../cli/output.js';
 import { CheckFailed, UsageError } from '../../core/errors.js';
+import { readInputFile } from '../../core/util/files.js';
 import { parseEarningsCsv, writeEarnings, type EarningsProblem } from '../../core/scan/earnings.js';
 
 export interface EarningsImportResult {
@@ -36,9 +36,9 @@ export function registerDataEarnings(data: Command, kit: Kit): void {
 export async function runEarningsImport(ctx: KobeContext, o: { file: string }): Promise<EarningsImportResult> {
   ctx.requireHome();
   const file = path.resolve(o.file);
-  if (!fs.existsSync(file)) throw new UsageError(`${o.file}: no such file`);
+  const text = readInputFile(file, 'earnings file');
   const known = new Set((await ctx.bars()).list().map((e) => e.symbol));
-  const { rows, problems } = parseEarningsCsv(fs.readFileSync(file, 'utf8'), o.file, known.size ? known : null);
+  const { rows, problems } = parseEarningsCsv(text, o.file, known.size ? known : null);
   const written = path.join(ctx.paths.dataDir, 'earnings.csv');
   await writeEarnings(ctx.paths.dataDir, rows, ctx.clock.now().toISOString(), path.basename(file));
   (await ctx.events()).emit('earnings_imported', { rows: rows.length, problems: problems.length });

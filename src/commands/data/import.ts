@@ -9,6 +9,7 @@ import { CsvImporter, type ImportIssue } from '../../core/data/csv/importer.js';
 import { parseSymbolList, writeUniverse } from '../../core/data/universe.js';
 import { CheckFailed, UsageError, errorText } from '../../core/errors.js';
 import { isoDay, mergeSeries } from '../../core/strategy/bars.js';
+import { MAX_INPUT_BYTES, readInputFile } from '../../core/util/files.js';
 
 export interface DataImportOptions {
   path: string;
@@ -80,11 +81,19 @@ function csvFiles(arg: string): string[] {
   } catch (err) {
     throw new UsageError(`${arg} does not exist (${errorText(err).split(',')[0]})`, { hint: 'name a CSV file or a directory of CSV files' });
   }
-  if (!stat.isDirectory()) return [arg];
-  const names = fs.readdirSync(arg).filter((n) => /\.csv$/i.test(n)).sort();
-  if (names.length === 0) throw new UsageError(`${arg} holds no .csv files`, { hint: 'name a CSV file or a directory of CSV files' });
-  return names.map((n) => path.join(arg, n));
+  const files = stat.isDirectory() ? fs.readdirSync(arg).filter((n) => /\.csv$/i.test(n)).sort().map((n) => path.join(arg, n)) : [arg];
+  if (files.length === 0) throw new UsageError(`${arg} holds no .csv files`, { hint: 'name a CSV file or a directory of CSV files' });
+  // A FIFO or a device named like a CSV would hang or exhaust memory: refuse before reading anything.
+  for (const f of files) {
+    const st = f === arg ? stat : fs.statSync(f);
+    if (!st.isFile()) throw new UsageError(`${f} is not a regular file (${st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : 'a special file'}); nothing was imported`, { hint: 'import regular CSV files only' });
+    if (st.size > MAX_INPUT_BYTES) throw new UsageError(`${f} is ${Math.round(st.size / 2 ** 20)} MB, over the ${MAX_INPUT_BYTES / 2 ** 20} MB limit; nothing was imported`, { hint: 'split it into smaller files (one per symbol works well)' });
+  }
+  return files;
 }
+
+/** One turn of the event loop between files, so SIGINT/SIGTERM are handled during a long import. */
+const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function runDataImport(ctx: KobeContext, opts: DataImportOptions): Promise<DataImportResult> {
   ctx.requireHome();
@@ -93,15 +102,16 @@ export async function runDataImport(ctx: KobeContext, opts: DataImportOptions): 
   const importer = new CsvImporter({ map: opts.map, symbols: opts.symbols ? new Set(opts.symbols) : undefined });
   const headerErrors: UsageError[] = [];
   const progress = !!ctx.out.streams.stderr.isTTY && !ctx.out.json && files.length > 1;
-  files.forEach((file, i) => {
+  for (const [i, file] of files.entries()) {
     if (progress && i % 25 === 0) ctx.out.streams.stderr.write(`\rreading ${i}/${files.length} files`);
     try {
-      importer.addFile(file, fs.readFileSync(file, 'utf8'));
+      importer.addFile(file, readInputFile(file, 'CSV file'));
     } catch (err) {
       if (!(err instanceof UsageError)) throw err;
       headerErrors.push(err);
     }
-  });
+    await pause();
+  }
   if (progress) ctx.out.streams.stderr.write('\r\x1b[K');
   if (headerErrors.length) {
     const more = headerErrors.length > 1 ? ` (and ${headerErrors.length - 1} more file(s) with bad headers)` : '';

@@ -22,7 +22,9 @@ export interface OrdersResult {
 }
 
 export function parseOrders(raw: Record<string, unknown>): OrdersOptions {
-  return { open: !!raw.open, recent: intFlag('--recent', raw.recent, 1, 500) ?? 20, clientId: typeof raw.clientId === 'string' ? raw.clientId : undefined };
+  const clientId = typeof raw.clientId === 'string' ? raw.clientId.trim() : undefined;
+  if (clientId === '') throw new UsageError('--client-id must not be empty', { hint: 'kobe orders --client-id kobe-20250114-AAPL-buy-ibsrsi-entry' });
+  return { open: !!raw.open, recent: intFlag('--recent', raw.recent, 1, 500) ?? 20, clientId };
 }
 
 export function register(program: Command, kit: Kit): void {

@@ -4,8 +4,7 @@
 // future. The sim broker keeps the full store: its intraday price path of the current session is
 // what the market shows at that instant. Series are cached while data/cache/index.json is
 // unchanged, so a replay decodes each symbol once and a prefetch is seen at once.
-import fs from 'node:fs';
-import { BarStore, type BarIndex } from '../data/store.js';
+import { BarStore, fileSignature, type BarIndex } from '../data/store.js';
 import { lastCompletedSession } from '../market/sessions.js';
 import type { Clock } from '../ports/clock.js';
 import { dayNumber, isoDay, sliceSeries, type BarSeries } from '../strategy/bars.js';
@@ -23,13 +22,7 @@ export class CompletedBarStore extends BarStore {
   }
 
   private fresh(): void {
-    let sig = 'absent';
-    try {
-      const st = fs.statSync(this.indexFile);
-      sig = `${st.mtimeMs}:${st.size}:${st.ino}`;
-    } catch {
-      /* no index yet */
-    }
+    const sig = fileSignature(this.indexFile);
     if (sig !== this.signature) {
       this.signature = sig;
       this.full.clear();

@@ -47,6 +47,16 @@ export interface LoadProblem {
   problem: string;
 }
 
+/** Identity of a file's current content for caches: inode, size and mtime ('absent' when missing). */
+export function fileSignature(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return 'absent';
+  }
+}
+
 /** File-backed bar store under `dir` (data/cache). */
 export class BarStore {
   readonly indexFile: string;
@@ -102,13 +112,7 @@ export class BarStore {
 
   /** The index, parsed again only when the file changed (one stat per call). */
   private currentIndex(): BarIndex {
-    let sig = 'absent';
-    try {
-      const st = fs.statSync(this.indexFile);
-      sig = `${st.ino}:${st.size}:${st.mtimeMs}`;
-    } catch {
-      /* no index yet */
-    }
+    const sig = fileSignature(this.indexFile);
     if (this.cached?.sig !== sig) this.cached = { sig, idx: this.readIndexFile() };
     return this.cached.idx;
   }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { makeDir } from '../util/files.js';
 
 const made = new Set<string>();
 let relaxed = false;
@@ -16,7 +17,7 @@ export function relaxDurabilityForReplay(): void {
 /** mkdir -p, once per directory per process (the directories of a home do not go away under us). */
 export function ensureDir(dir: string): void {
   if (made.has(dir)) return;
-  fs.mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   made.add(dir);
 }
 

@@ -13,23 +13,15 @@ import { ensureProtection } from '../../../src/core/oms/protect.js';
 import { followOrderStream } from '../../../src/core/oms/stream.js';
 import { submitIntent, type SubmitDeps } from '../../../src/core/oms/submit.js';
 import { syncOrders } from '../../../src/core/oms/sync.js';
-import { FakeClock } from '../../../src/core/ports/clock.js';
 import { DailyBudgetFile, IdempotencyFile, PositionsFile } from '../../../src/core/state/schemas.js';
 import type { StateStore } from '../../../src/core/state/store.js';
 import { readTrades } from '../../../src/core/trade/journal.js';
 import { FakeAlpacaServer } from '../../fakes/alpaca-server.js';
 import { stamp } from '../../fakes/alpaca/wire.js';
-import { testContext, type TestContext } from '../../helpers/context.js';
-import { IN_WINDOW, entry } from '../../helpers/sim.js';
+import { type TestContext } from '../../helpers/context.js';
+import { VenueClock, alpacaHome } from '../../helpers/alpaca-home.js';
+import { entry } from '../../helpers/sim.js';
 
-/** A FakeClock whose advance() is also the fake venue's time step (the fake reads this clock). */
-class VenueClock extends FakeClock {
-  onAdvance: (() => void) | null = null;
-  override advance(ms: number): void {
-    super.advance(ms);
-    this.onAdvance?.();
-  }
-}
 
 let t: TestContext | undefined;
 let server: FakeAlpacaServer | undefined;
@@ -53,14 +45,11 @@ interface World {
 
 /** A kobe home whose config points broker alpaca at the fake; the fake's clock is kobe's clock. */
 async function alpacaWorld(): Promise<World> {
-  const clock = new VenueClock(IN_WINDOW);
-  t = await testContext({ clock });
-  server = await new FakeAlpacaServer({ now: () => clock.now() }).start();
-  const s = server;
-  clock.onAdvance = () => s.tick();
-  const cfg = path.join(t.home, 'config', 'base.yaml');
-  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace('name: sim', 'name: alpaca').replace('base_url: https://paper-api.alpaca.markets', `base_url: ${s.baseUrl}`));
-  fs.writeFileSync(path.join(t.home, '.env'), `ALPACA_API_KEY_ID=${s.keyId}\nALPACA_API_SECRET_KEY=${s.secret}\n`, { mode: 0o600 });
+  const h = await alpacaHome();
+  t = h.t;
+  server = h.server;
+  const { clock } = h;
+  const s = h.server;
   const deps = await t.ctx.submitDeps();
   expect(deps.broker.name).toBe('alpaca');
   return { t, clock, server: s, deps, store: await t.ctx.state() };

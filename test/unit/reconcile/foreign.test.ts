@@ -4,26 +4,18 @@
 // kobe did buy and the ledger lost is still MISSING_LOCALLY and restored by --fix.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
-import path from 'node:path';
 import { runReconcile } from '../../../src/commands/reconcile.js';
 import { UsageError } from '../../../src/core/errors.js';
 import { ensureProtection } from '../../../src/core/oms/protect.js';
 import { submitIntent } from '../../../src/core/oms/submit.js';
 import { waitFinal } from '../../../src/core/oms/sync.js';
-import { FakeClock } from '../../../src/core/ports/clock.js';
 import { reconcile } from '../../../src/core/reconcile/apply.js';
 import { PositionsFile } from '../../../src/core/state/schemas.js';
 import { FakeAlpacaServer } from '../../fakes/alpaca-server.js';
-import { testContext, type TestContext } from '../../helpers/context.js';
-import { IN_WINDOW, entry, seedBars } from '../../helpers/sim.js';
+import { alpacaHome } from '../../helpers/alpaca-home.js';
+import { type TestContext } from '../../helpers/context.js';
+import { entry, seedBars } from '../../helpers/sim.js';
 
-class VenueClock extends FakeClock {
-  onAdvance: (() => void) | null = null;
-  override advance(ms: number): void {
-    super.advance(ms);
-    this.onAdvance?.();
-  }
-}
 
 let t: TestContext | undefined;
 let server: FakeAlpacaServer | undefined;
@@ -37,13 +29,9 @@ const openStops = (s: FakeAlpacaServer) => s.orders.filter((o) => o.type === 'st
 
 describe('FOREIGN positions', () => {
   it('are left alone and counted in exposure; --adopt adopts only the named one and its stop rests', async () => {
-    const clock = new VenueClock(IN_WINDOW);
-    t = await testContext({ clock });
-    const s = (server = await new FakeAlpacaServer({ now: () => clock.now(), prices: { SPY: 400 } }).start());
-    clock.onAdvance = () => s.tick();
-    const cfg = path.join(t.home, 'config', 'base.yaml');
-    fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace('name: sim', 'name: alpaca').replace('base_url: https://paper-api.alpaca.markets', `base_url: ${s.baseUrl}`));
-    fs.writeFileSync(path.join(t.home, '.env'), `ALPACA_API_KEY_ID=${s.keyId}\nALPACA_API_SECRET_KEY=${s.secret}\n`, { mode: 0o600 });
+    const h = await alpacaHome({ prices: { SPY: 400 } });
+    t = h.t;
+    const s = (server = h.server);
     await seedBars(t, { AAPL: 100, MSFT: 200, XOM: 50, SPY: 400 });
     const deps = await t.ctx.submitDeps();
     const store = await t.ctx.state();

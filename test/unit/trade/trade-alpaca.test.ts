@@ -2,24 +2,14 @@
 // its market-data endpoint: a fresh quote prices an entry that fills and gets its protective stop;
 // a stale one (by the API's own timestamp) is refused, naming its age, and nothing is sent.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import fs from 'node:fs';
 import path from 'node:path';
 import { runTrade } from '../../../src/commands/trade.js';
-import { FakeClock } from '../../../src/core/ports/clock.js';
 import type { Signal } from '../../../src/core/strategy/features.js';
 import { writeWatchlist } from '../../../src/core/trade/watchlist-file.js';
 import { FakeAlpacaServer } from '../../fakes/alpaca-server.js';
-import { testContext, type TestContext } from '../../helpers/context.js';
-import { IN_WINDOW } from '../../helpers/sim.js';
+import { VenueClock, alpacaHome } from '../../helpers/alpaca-home.js';
+import { type TestContext } from '../../helpers/context.js';
 
-/** kobe's clock is the venue's: advancing it steps the fake (orders go live and fill). */
-class VenueClock extends FakeClock {
-  onAdvance: (() => void) | null = null;
-  override advance(ms: number): void {
-    super.advance(ms);
-    this.onAdvance?.();
-  }
-}
 
 let t: TestContext | undefined;
 let server: FakeAlpacaServer | undefined;
@@ -34,22 +24,20 @@ const pick = (symbol: string, entry: number, stop: number): Signal => ({
   score: 5, confidence: 0.2, ibs: 0.05, rsi: 3, atr: 2, sma: entry * 0.9, level: null, bars_since: null, sweep: null,
 });
 
-async function alpacaHome(): Promise<{ t: TestContext; server: FakeAlpacaServer; clock: VenueClock }> {
-  const clock = new VenueClock(IN_WINDOW);
-  t = await testContext({ clock });
-  const s = (server = await new FakeAlpacaServer({ now: () => clock.now() }).start());
-  clock.onAdvance = () => s.tick();
-  const cfg = path.join(t.home, 'config', 'base.yaml');
-  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace('name: sim', 'name: alpaca').replace('base_url: https://paper-api.alpaca.markets', `base_url: ${s.baseUrl}`).replace('data_url: https://data.alpaca.markets', `data_url: ${s.baseUrl}`));
-  fs.writeFileSync(path.join(t.home, '.env'), `ALPACA_API_KEY_ID=${s.keyId}\nALPACA_API_SECRET_KEY=${s.secret}\n`, { mode: 0o600 });
+async function tradeHome(): Promise<{ t: TestContext; server: FakeAlpacaServer; clock: VenueClock }> {
+  const h = await alpacaHome();
+  t = h.t;
+  server = h.server;
+  const s = h.server;
+  const clock = h.clock;
   const picks = [pick('AAPL', 100, 96)];
   await writeWatchlist(t.ctx.paths.logsDir, { version: 1, built_at: '2025-01-13T21:30:00Z', from_session: '2025-01-13', for_session: '2025-01-14', picks, validated: { at: '2025-01-14T13:00:00Z', results: [{ symbol: 'AAPL', ok: true, reason: null, gap_pct: 0 }] } });
-  return { t, server: s, clock };
+  return { t: t!, server: s, clock };
 }
 
 describe('kobe trade on Alpaca quotes', () => {
   it('a fresh quote from the market-data API prices the entry; it fills and its protective stop rests at the broker', async () => {
-    const w = await alpacaHome();
+    const w = await tradeHome();
     w.server.setQuote('AAPL', { bid: 100.1, ask: 100.2, ts: new Date(w.clock.now().getTime() - 5_000) });
     const r = await runTrade(w.t.ctx, { forceWindow: false, top: 3 });
     expect(r.outcomes.map((o) => [o.symbol, o.status, o.limit])).toEqual([['AAPL', 'FILLED', 100.3]]);
@@ -59,7 +47,7 @@ describe('kobe trade on Alpaca quotes', () => {
   });
 
   it('a stale quote (by its API timestamp) is refused naming its age, and nothing is sent', async () => {
-    const w = await alpacaHome();
+    const w = await tradeHome();
     w.server.setQuote('AAPL', { bid: 100.1, ask: 100.2, ts: new Date(w.clock.now().getTime() - 300_000) });
     const r = await runTrade(w.t.ctx, { forceWindow: false, top: 3 });
     expect(r.outcomes.map((o) => [o.symbol, o.status, o.reason])).toEqual([['AAPL', 'SKIPPED', 'quote is 300 s old (limit 60 s)']]);
