@@ -5,6 +5,7 @@ import { intFlag } from '../cli/flags.js';
 import type { Output } from '../cli/output.js';
 import { assertCanTrade, tradeCycle, type TradeCycleResult } from '../core/trade/cycle.js';
 import { manageExits, type ExitDecision } from '../core/trade/exits.js';
+import { SafetyRefusal } from '../core/errors.js';
 
 export interface TradeOptions {
   forceWindow: boolean;
@@ -40,7 +41,17 @@ export async function runTrade(ctx: KobeContext, o: TradeOptions): Promise<Trade
   // Refusals come before anything is sent; exits run first so their slots are free for entries.
   assertCanTrade(deps, o.forceWindow);
   const exits = await manageExits(deps);
-  return { ...(await tradeCycle(deps, { forceWindow: o.forceWindow, top: o.top })), exits };
+  const result: TradeResult = { ...(await tradeCycle(deps, { forceWindow: o.forceWindow, top: o.top })), exits };
+  // A halt that arrives mid-cycle refuses the remaining orders: the cycle did not do its job.
+  const refused = result.outcomes.filter((x) => x.status === 'REFUSED');
+  if (refused.length) {
+    if (!ctx.out.json) ctx.out.result(result, renderTrade, false);
+    throw new SafetyRefusal(`${refused.length} order(s) refused mid-cycle: ${refused[0].reason ?? 'trading halted'}`, {
+      result,
+      hint: 'see `kobe kill status`; orders sent before the halt are listed in `kobe orders`',
+    });
+  }
+  return result;
 }
 
 export function renderTrade(out: Output, r: TradeResult): void {

@@ -83,7 +83,7 @@ export interface ReplayOptions {
 export function parseReplayRange(text: string): { from: string; to: string } {
   const m = /^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$/.exec(text.trim());
   if (!m) throw new UsageError(`--replay takes FROM..TO as dates, got "${text}"`, { hint: 'kobe brain start --foreground --replay 2024-11-01..2024-11-29' });
-  for (const d of [m[1], m[2]]) parseIsoDate(d);
+  for (const d of [m[1], m[2]]) try { parseIsoDate(d); } catch (err) { throw new UsageError(`--replay: ${(err as Error).message}`, { hint: 'kobe brain start --foreground --replay 2024-11-01..2024-11-29' }); }
   if (m[1] > m[2]) throw new UsageError(`--replay: FROM ${m[1]} is after TO ${m[2]}`);
   return { from: m[1], to: m[2] };
 }

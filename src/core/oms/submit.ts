@@ -204,11 +204,27 @@ async function submitLocked(d: SubmitDeps, intent: OrderIntent, base: string): P
   } catch (err) {
     return failedSend(d, intent, cid, err, entry);
   }
+  // A reply about another order proves nothing about ours: unknown, looked up by our client id.
+  const wrong = replyMismatch(req, order);
+  if (wrong) {
+    d.events.emit('order_reply_mismatch', { client_order_id: cid, problem: wrong }, 'error');
+    await d.audit.append('order_reply_mismatch', { client_order_id: cid, symbol: intent.symbol, problem: wrong });
+    return failedSend(d, intent, cid, new TransientBrokerError(`the broker answered the order ${cid} with ${wrong}`), entry);
+  }
   const fieldsOut = { client_order_id: cid, broker_order_id: order.id, symbol: intent.symbol, side: intent.side, qty: intent.qty, type: req.type, strategy: intent.strategy, kind: intent.kind, attempt, broker_status: order.status };
   d.events.emit('order_submitted', fieldsOut);
   await d.audit.append('order_submitted', fieldsOut);
   await applyOrderUpdate(d, order, 'submit');
   return outcomeOf(d.store.read(IdempotencyFile).orders[cid], false, order);
+}
+
+/** What in a reply does not match its request (client id, symbol, side, quantity), or null. */
+export function replyMismatch(req: OrderRequest, o: OrderReport): string | null {
+  if (o.client_order_id !== req.client_order_id) return `client id ${o.client_order_id}`;
+  if (o.symbol !== req.symbol) return `symbol ${o.symbol} (sent ${req.symbol})`;
+  if (o.side !== req.side) return `side ${o.side} (sent ${req.side})`;
+  if (o.qty !== null && Math.abs(o.qty - req.qty) > 1e-9) return `qty ${o.qty} (sent ${req.qty})`;
+  return null;
 }
 
 async function failedSend(d: SubmitDeps, intent: OrderIntent, cid: string, err: unknown, entry: boolean): Promise<SubmitOutcome> {

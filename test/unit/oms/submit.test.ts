@@ -203,3 +203,18 @@ describe('state restore never rolls back today', () => {
     expect((await deps.broker.positions()).map((p) => p.symbol)).toEqual(['AAPL', 'MSFT']);
   });
 });
+
+describe('a reply that does not match its request', () => {
+  it('is a broker error: the intent stays unknown and is looked up by its own client id, never booked from the other order', async () => {
+    t = await simWorld();
+    const deps = await t.ctx.submitDeps();
+    const liar = { ...deps, broker: Object.create(deps.broker, { submitOrder: { value: async (...a: Parameters<typeof deps.broker.submitOrder>) => ({ ...(await deps.broker.submitOrder(...a)), symbol: 'MSFT' }) } }) };
+    const out = await submitIntent(liar, entry('AAPL', 10, 101));
+    // The lookup by client id finds the real AAPL order: it is followed, the lie is recorded.
+    expect(out).toMatchObject({ client_order_id: 'kobe-20250114-AAPL-buy-ibsrsi-entry-a1' });
+    expect(fs.readFileSync(t.ctx.paths.chain, 'utf8')).toContain('"type":"order_reply_mismatch"');
+    const rec = (await t.ctx.state()).read(IdempotencyFile).orders[out.client_order_id];
+    expect(rec.intent.symbol).toBe('AAPL');
+    expect(['SUBMITTED', 'FILLED']).toContain(rec.status);
+  });
+});
