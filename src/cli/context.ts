@@ -219,7 +219,7 @@ export async function createContext(opts: ContextOptions = {}): Promise<KobeCont
       } catch (err) {
         if (errnoCode(err) !== 'ENOENT') problem = `cannot be used: ${errnoText(err)}`;
       }
-      const hint = `create one with \`kobe init --home ${paths.home}\`, or point --home / KOBE_HOME at an existing one`;
+      const hint = problem.includes('ENAMETOOLONG') ? 'use a shorter path: each name at most 255 bytes' : `create one with \`kobe init --home ${paths.home}\`, or point --home / KOBE_HOME at an existing one`;
       if (!st) throw new UsageError(`kobe home ${paths.home} ${problem}`, { hint });
       if (!st.isDirectory()) throw new UsageError(`kobe home ${paths.home} is a file, not a directory`, { hint });
       if (!fs.existsSync(paths.config) && !fs.existsSync(paths.stateDir)) throw new UsageError(`${paths.home} is not a kobe home (no config/base.yaml or state/)`, { hint });

@@ -147,7 +147,7 @@ const ERRNO_TEXT: Record<string, string> = {
   EPERM: 'operation not permitted',
   EISDIR: 'is a directory',
   ENOTDIR: 'not a directory',
-  ENAMETOOLONG: 'name too long (over 255 bytes)',
+  ENAMETOOLONG: 'name too long, over 255 bytes',
   ENOENT: 'no such file or directory',
   EEXIST: 'already exists',
   EIO: 'input/output error',

@@ -37,12 +37,12 @@ describe('exit codes from the binary', () => {
     }
   });
 
-  it('1: an unexpected failure is a short message, the stack goes to the log', () => {
+  it('3 (not 1): a file-system error names the path and errno; the stack goes to the log', () => {
     fs.rmSync(path.join(home, 'state', 'hash_chain.jsonl'));
     fs.mkdirSync(path.join(home, 'state', 'hash_chain.jsonl'));
     const r = kobe(['verify-chain', '--home', home]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: unexpected failure: /m);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^error: cannot read.*: EISDIR \(is a directory\)$/m);
     expect(r.stderr).not.toMatch(STACK);
     expect(fs.readFileSync(path.join(home, 'logs', 'kobe.log'), 'utf8')).toMatch(/"stack"/);
   });

@@ -8,6 +8,7 @@ import { SafetyRefusal, StateError, UsageError, errnoCode, errorText } from '../
 import { atomicWrite } from '../state/atomic.js';
 import { withLock } from '../state/lock.js';
 import { ApprovalSchema, type Approval } from '../state/schemas.js';
+import { makeDir } from '../util/files.js';
 
 /** Allowed approval ids (also keeps a path out of the id). */
 export const APPROVAL_ID = /^[A-Za-z0-9_-]+$/;
@@ -75,7 +76,7 @@ async function writeValidated(dir: string, a: Approval): Promise<void> {
 
 /** Create a new approval file; refuses (exit 6) to replace one that exists. */
 export async function createApproval(dir: string, a: Approval): Promise<Approval> {
-  fs.mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   const file = approvalFile(dir, a.id);
   return withLock(file, async () => {
     if (fs.existsSync(file)) throw new SafetyRefusal(`approval ${a.id} already exists; approvals are never overwritten`, { hint: 'choose another id' });

@@ -14,6 +14,7 @@ import { withLock } from '../state/lock.js';
 import { isoDay, type BarSeries } from '../strategy/bars.js';
 import { BarFileError, SOURCES, decodeBars, encodeBars, readAligned, type BarSource } from './bar-file.js';
 import { normaliseSymbol } from './universe.js';
+import { makeDir } from '../util/files.js';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 const EntrySchema = z.strictObject({
@@ -187,7 +188,7 @@ export class BarStore {
   }
 
   async writeMany(items: Array<{ series: BarSeries; meta: BarWriteMeta }>): Promise<void> {
-    fs.mkdirSync(this.dir, { recursive: true });
+    makeDir(this.dir);
     // Eight writes in flight, each file atomic (temp, fsync, rename), then one fsync of the
     // directory before the index names them: the fsyncs overlap (several times faster for 500
     // symbols than one after another) and the index still never points at a rename not on disk.

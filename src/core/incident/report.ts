@@ -12,6 +12,7 @@ import type { TradingState } from '../risk/trading-state.js';
 import { fsyncDir } from '../state/atomic.js';
 import type { IdempotencyRecord, PositionEntry } from '../state/schemas.js';
 import type { TimelineEntry } from './timeline.js';
+import { makeDir } from '../util/files.js';
 
 /** Severity levels of the incident runbook. */
 export const SEVERITIES = {
@@ -49,7 +50,7 @@ export function incidentBaseName(at: Date): string {
 
 /** Write a new report under `dir` without ever replacing one; returns its path. */
 export function writeIncidentFile(dir: string, at: Date, text: string): string {
-  fs.mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   const tmp = path.join(dir, `.incident.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const fd = fs.openSync(tmp, 'wx', 0o644);
   try {

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../ports/clock.js';
 import type { Redactor } from './redact.js';
+import { makeDir } from '../util/files.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -22,7 +23,7 @@ type PinoLike = Record<Level, (obj: object, msg?: string) => void>;
 
 async function makePino(file: string, clock: Clock, redactor: Redactor, messageKey: string, level: string): Promise<PinoLike> {
   const { default: pino } = await import('pino');
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  makeDir(path.dirname(file));
   return pino(
     {
       level,

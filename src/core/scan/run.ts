@@ -13,6 +13,7 @@ import { scan, type SkippedSymbol } from '../strategy/scanner.js';
 import { allSignals } from '../strategy/signals.js';
 import { sessionCloseUtc } from '../market/calendar.js';
 import { loadEarnings } from './earnings.js';
+import { makeDir } from '../util/files.js';
 
 /** Where the scan reads from and writes to. */
 export interface ScanDeps {
@@ -82,7 +83,7 @@ export async function dailyScan(d: ScanDeps, o: { date: string; top: number; uni
     await atomicWrite(picksFile, `${PICKS_HEADER}\n${r.picks.map((p, i) => pickCsvRow(p, i + 1)).join('\n')}${r.picks.length ? '\n' : ''}`);
     // --deterministic stamps lines with the session close, so reruns append identical lines.
     const ts = o.deterministic ? sessionCloseUtc(o.date).toISOString() : d.now.toISOString();
-    fs.mkdirSync(d.logsDir, { recursive: true });
+    makeDir(d.logsDir);
     await withLock(signalsFile, () => {
       for (const [i, s] of r.candidates.entries()) appendLineSync(signalsFile, JSON.stringify({ ts, scan_date: o.date, rank: i + 1, picked: r.picks.includes(s), ...signalJson(s) }));
     });

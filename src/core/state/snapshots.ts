@@ -9,6 +9,7 @@ import { SafetyRefusal, StateError, UsageError, errorText } from '../errors.js';
 import type { KobePaths } from '../paths.js';
 import { atomicWrite } from './atomic.js';
 import { withLock } from './lock.js';
+import { makeDir } from '../util/files.js';
 
 const NEVER_RESTORED = new Set(['KILL_SWITCH', 'hash_chain.jsonl', 'hash_chain.head.json', 'kill_switch_history.jsonl', 'sim/book.json']);
 const ORDERS = 'idempotency_store.json';
@@ -52,13 +53,13 @@ export async function backupState(paths: KobePaths, now: Date): Promise<Snapshot
   const stamp = snapshotStamp(now);
   const dir = path.join(paths.snapshotsDir, stamp);
   if (fs.existsSync(dir)) throw new SafetyRefusal(`snapshot ${stamp} already exists`, { hint: 'wait a second and retry' });
-  fs.mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   const files: SnapshotFile[] = [];
   for (const rel of fs.existsSync(paths.stateDir) ? walk(paths.stateDir) : []) {
     const src = path.join(paths.stateDir, rel);
     // The chain is copied under its lock so a concurrent append never leaves a torn copy.
     const buf = rel === 'hash_chain.jsonl' ? await withLock(src, () => fs.readFileSync(src)) : fs.readFileSync(src);
-    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    makeDir(path.dirname(path.join(dir, rel)));
     fs.writeFileSync(path.join(dir, rel), buf);
     files.push({ path: rel, sha256: sha(buf), bytes: buf.length });
   }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { appendLineSync } from '../state/atomic.js';
 import { withLock } from '../state/lock.js';
+import { makeDir } from '../util/files.js';
 
 /** A journal line. */
 export interface TradeRecord {
@@ -34,7 +35,7 @@ export interface TradeRecord {
 /** Append one record under the journal's lock. */
 export async function appendTrade(logsDir: string, r: TradeRecord): Promise<void> {
   const file = path.join(logsDir, 'trades.jsonl');
-  fs.mkdirSync(logsDir, { recursive: true });
+  makeDir(logsDir);
   await withLock(file, () => appendLineSync(file, JSON.stringify(r)));
 }
 

@@ -35,6 +35,7 @@ export function makeDir(dir: string): void {
 }
 
 function kindOf(st: fs.Stats): string {
+  if (st.isFile()) return 'a file';
   if (st.isDirectory()) return 'a directory';
   if (st.isFIFO()) return 'a FIFO';
   if (st.isCharacterDevice()) return 'a character device';
@@ -52,7 +53,8 @@ export function readInputFile(file: string, label: string, maxBytes = MAX_INPUT_
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (err) {
-    throw new UsageError(`${label} ${file}: ${errnoText(err)}`, { hint: 'name an existing, readable regular file' });
+    const what = errnoCode(err) === 'ENOENT' ? 'not found' : errnoText(err);
+    throw new UsageError(`${label} ${file}: ${what}`, { hint: 'name an existing, readable regular file' });
   }
   try {
     const st = fs.fstatSync(fd);
@@ -74,7 +76,7 @@ export function prepareOutDir(dir: string, label = '--out'): string {
     if (!st) makeDir(dir);
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new UsageError(`${label} ${dir}: cannot create it (${errnoText(err)})`, { hint: `${label} takes a folder on a writable file system` });
+    throw new UsageError(`${label} ${dir}: cannot create it: ${errnoText(err)}`, { hint: `${label} takes a folder on a writable file system` });
   }
   return dir;
 }
