@@ -21,7 +21,7 @@ import { etDate } from '../../core/market/time.js';
 import type { Clock } from '../../core/ports/clock.js';
 import type { TradingState } from '../../core/risk/trading-state.js';
 import { atomicWrite } from '../../core/state/atomic.js';
-import { LastReconcileFile, RiskVetoesFile } from '../../core/state/schemas.js';
+import { HeartbeatFile, LastReconcileFile, RiskVetoesFile } from '../../core/state/schemas.js';
 import { completedBars, newRun, withCompletedBars, type BrainEnv } from './env.js';
 import { ensureProtection } from '../../core/oms/protect.js';
 import { followOrderStream } from '../../core/oms/stream.js';
@@ -84,6 +84,8 @@ export async function createBrain(base: KobeContext, o: BrainOptions): Promise<B
   const env: BrainEnv = { ctx: withCompletedBars(inner, bars), config, params, clock: o.clock, events: await inner.events(), alerts, metrics, bars, run: newRun(), replay: o.mode === 'replay' };
   const paths = base.paths;
   const stateStore = await inner.state();
+  // The heartbeat is rewritten every cycle: a corrupt one is reported (exit 3), never overwritten.
+  if (stateStore.exists(HeartbeatFile)) stateStore.read(HeartbeatFile);
   const telemetryDir = path.join(paths.logsDir, 'state');
   let nav: NavState | null = readTelemetry(telemetryDir).nav;
   let risk: RiskSnapshot | null = null;

@@ -28,3 +28,17 @@ describe('brain --once', () => {
     expect((await (await h.ctx.broker()).listOrders({ status: 'all' }))).toEqual([]);
   }, 60_000);
 });
+
+describe('a corrupt heartbeat', () => {
+  it('stops the brain at start (exit 3, naming the file) and is left as it is', async () => {
+    const fs = await import('node:fs');
+    const h = await seededHome({ now: '2025-01-14T15:40:00Z' });
+    cleanup = h.cleanup;
+    const file = h.ctx.paths.state('heartbeat.json');
+    fs.writeFileSync(file, '{"version":1,"ts":"yesterday"}');
+    const err = await runBrainStart(h.ctx, { foreground: true, once: true }).catch((e) => e);
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toContain('heartbeat.json');
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"version":1,"ts":"yesterday"}');
+  }, 60_000);
+});
