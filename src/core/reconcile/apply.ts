@@ -5,10 +5,10 @@ import type { StrategyParams } from '../config/schema.js';
 import type { BarStore } from '../data/store.js';
 import type { EventLog } from '../log/logger.js';
 import { etDate } from '../market/time.js';
-import type { OmsDeps } from '../oms/apply.js';
-import type { ProtectOutcome } from '../oms/protect.js';
+import { cancelAndConfirm } from '../oms/exit.js';
+import { protectiveOf, type ProtectOutcome } from '../oms/protect.js';
 import { statusOf } from '../oms/status.js';
-import { resolveUnresolved } from '../oms/submit.js';
+import { resolveUnresolved, type SubmitDeps } from '../oms/submit.js';
 import { syncOrders } from '../oms/sync.js';
 import type { Broker, OrderReport } from '../ports/broker.js';
 import type { Clock } from '../ports/clock.js';
@@ -17,6 +17,7 @@ import { IdempotencyFile, LastReconcileFile, PositionsFile, type IdempotencyReco
 import type { StateStore } from '../state/store.js';
 import { atrWilder } from '../strategy/indicators.js';
 import { findDiscrepancies, isClean, kobeBoughtSymbols, mismatchNotional, type Discrepancy } from './plan.js';
+import { splitName, splitPrice, splitRatio } from './split.js';
 
 /** What reconcile needs. */
 export interface ReconcileDeps {
@@ -29,7 +30,7 @@ export interface ReconcileDeps {
   events: EventLog;
   reportsDir: string;
   /** The OMS: every run first follows unfinished orders (the broker's fills book the ledger). */
-  oms: OmsDeps;
+  oms: SubmitDeps;
   /** --fix: place missing protective stops through the submit path. */
   protect?: () => Promise<ProtectOutcome[]>;
 }
@@ -65,8 +66,20 @@ const orderStatus = (o: OrderReport): OrderStatus => statusOf(o);
 
 async function snapshot(d: ReconcileDeps): Promise<Discrepancy[]> {
   const [positions, open] = await Promise.all([d.broker.positions(), d.broker.listOrders({ status: 'open', limit: 500 })]);
-  return findDiscrepancies({ brokerPositions: positions, brokerOpenOrders: open, ledger: d.store.read(PositionsFile).positions, store: d.store.read(IdempotencyFile).orders });
+  return findDiscrepancies({ brokerPositions: positions, brokerOpenOrders: open, ledger: d.store.read(PositionsFile).positions, store: d.store.read(IdempotencyFile).orders, splits: recordedSplits(d) });
 }
+
+/** Splits per symbol from the bar store's index; none when the store cannot be read (the shape alone decides). */
+function recordedSplits(d: ReconcileDeps): Record<string, Array<{ date: string; ratio: number }>> {
+  try {
+    return Object.fromEntries(d.bars.list().filter((e) => e.splits.length).map((e) => [e.symbol, e.splits]));
+  } catch {
+    return {};
+  }
+}
+
+/** How long --fix waits for the broker to confirm a stale protective order cancelled. */
+const CANCEL_WAIT_MS = 10_000;
 
 /** Stop 2 x ATR(14) below the average price, from the bar store; null when it cannot be computed. */
 function exitPlan(d: ReconcileDeps, symbol: string, avg: number, strategy: string | null): { stop: number; time_stop_bars: number } | null {
@@ -120,16 +133,27 @@ async function applyFixes(d: ReconcileDeps, ds: Discrepancy[], adopt: ReadonlySe
       await record({ type: x.type, symbol: x.symbol, change: adopted ? `adopted ${x.client_order_id} into the store` : `${x.client_order_id} not adopted (a notional order): cancel or keep it by hand`, ok: adopted });
     }
   }
-  const positionTypes = new Set(['MISSING_IN_BROKER', 'MISSING_LOCALLY', 'QUANTITY_MISMATCH', 'PRICE_MISMATCH', 'NO_EXIT_PLAN']);
+  const positionTypes = new Set(['MISSING_IN_BROKER', 'MISSING_LOCALLY', 'QUANTITY_MISMATCH', 'PRICE_MISMATCH', 'NO_EXIT_PLAN', 'SPLIT_ADJUSTED']);
   const adopting = ds.some((y) => y.type === 'FOREIGN' && adopt.has(y.symbol ?? ''));
+  // A symbol with an order of unknown outcome is left as it is: when that order resolves its
+  // fill is booked, and a ledger rewritten to the broker now would then count it twice.
+  const waiting = new Set(Object.values(d.store.read(IdempotencyFile).orders).filter((r) => r.status === 'PENDING' || r.status === 'UNKNOWN').map((r) => r.intent.symbol));
+  // A split: the resting stop still carries the pre-split level and size, so it comes down before
+  // the ledger is rescaled; until its cancel is confirmed the ledger is left as it is (next --fix).
+  const splitHeld = new Set<string>();
+  for (const x of ds.filter((y) => y.type === 'SPLIT_ADJUSTED' && !waiting.has(y.symbol ?? ''))) {
+    const prot = protectiveOf(d.store.peek(IdempotencyFile).orders, x.symbol!);
+    if (!prot || (await cancelAndConfirm(d.oms, prot, CANCEL_WAIT_MS))) continue;
+    splitHeld.add(x.symbol!);
+    await record({ type: x.type, symbol: x.symbol, change: `the resting stop ${prot.client_order_id} is not cancelled yet: ledger left as it is until a later --fix`, ok: false });
+  }
+  const splitAudits: Array<Record<string, unknown>> = [];
   if (adopting || ds.some((y) => positionTypes.has(y.type))) {
     const broker = (await d.broker.positions()).filter((p) => p.qty > 0);
     // Read again at apply time: a position that turned up since the plan is judged by the same rule.
     const ours = kobeBoughtSymbols(d.store.read(IdempotencyFile).orders);
     const pending: AppliedFix[] = [];
-    // A symbol with an order of unknown outcome is left as it is: when that order resolves its
-    // fill is booked, and a ledger rewritten to the broker now would then count it twice.
-    const waiting = new Set(Object.values(d.store.read(IdempotencyFile).orders).filter((r) => r.status === 'PENDING' || r.status === 'UNKNOWN').map((r) => r.intent.symbol));
+    const splitting = new Set(ds.filter((y) => y.type === 'SPLIT_ADJUSTED').map((y) => y.symbol));
     await d.store.update(PositionsFile, (f) => {
       const before = new Map(f.positions.map((p) => [p.symbol, p]));
       const next: PositionEntry[] = [];
@@ -144,13 +168,25 @@ async function applyFixes(d: ReconcileDeps, ds: Discrepancy[], adopt: ReadonlySe
           continue;
         }
         const old = before.get(b.symbol);
+        if (old && splitHeld.has(b.symbol)) {
+          next.push(old);
+          continue;
+        }
         // A position kobe never bought is left alone (FOREIGN) unless --adopt names it.
         const foreign = !old && !ours.has(b.symbol);
         if (foreign && !adopt.has(b.symbol)) continue;
         const e: PositionEntry = old
           ? { ...old, qty: b.qty, avg_price: b.avg_entry_price, updated_at: now.toISOString() }
           : { symbol: b.symbol, qty: b.qty, avg_price: b.avg_entry_price, strategy: null, entry_date: etDate(now), stop: null, target: null, time_stop_bars: null, bars_held: 0, client_order_id: null, protective_client_order_id: null, opened_at: null, updated_at: now.toISOString() };
-        if (!old) pending.push({ type: foreign ? 'FOREIGN' : 'MISSING_LOCALLY', symbol: b.symbol, change: `${foreign ? 'adopted (--adopt)' : 'added'} ${b.qty} @ ${b.avg_entry_price} to the ledger`, ok: true });
+        // Judged again on the ledger as it is now: a protective fill booked by the cancel changes it.
+        const split = old && splitting.has(b.symbol) ? splitRatio(old.qty, old.avg_price, b.qty, b.avg_entry_price) : null;
+        if (old && split) {
+          e.stop = old.stop === null ? null : splitPrice(old.stop, split);
+          e.target = old.target === null ? null : splitPrice(old.target, split);
+          const levels = (p: PositionEntry) => ({ qty: p.qty, avg_price: p.avg_price, stop: p.stop, target: p.target });
+          splitAudits.push({ symbol: b.symbol, split: splitName(split), ratio: split.ratio, before: levels(old), after: levels(e) });
+          pending.push({ type: 'SPLIT_ADJUSTED', symbol: b.symbol, change: `${splitName(split)} split: ledger ${old.qty} @ ${old.avg_price} -> ${b.qty} @ ${b.avg_entry_price}; stop ${old.stop} -> ${e.stop}, target ${old.target} -> ${e.target}`, ok: true });
+        } else if (!old) pending.push({ type: foreign ? 'FOREIGN' : 'MISSING_LOCALLY', symbol: b.symbol, change: `${foreign ? 'adopted (--adopt)' : 'added'} ${b.qty} @ ${b.avg_entry_price} to the ledger`, ok: true });
         else if (old.qty !== b.qty || old.avg_price !== b.avg_entry_price) pending.push({ type: old.qty !== b.qty ? 'QUANTITY_MISMATCH' : 'PRICE_MISMATCH', symbol: b.symbol, change: `ledger ${old.qty} @ ${old.avg_price} -> ${b.qty} @ ${b.avg_entry_price}`, ok: true });
         if (e.stop === null || e.time_stop_bars === null) {
           const plan = exitPlan(d, b.symbol, e.avg_price, e.strategy);
@@ -165,9 +201,10 @@ async function applyFixes(d: ReconcileDeps, ds: Discrepancy[], adopt: ReadonlySe
       for (const [sym, old] of before) if (old.qty !== 0 && !waiting.has(sym) && !broker.some((b) => b.symbol === sym)) pending.push({ type: 'MISSING_IN_BROKER', symbol: sym, change: `removed ghost ${old.qty} ${sym} from the ledger`, ok: true });
       return { ...f, updated_at: now.toISOString(), positions: next.sort((a, b) => (a.symbol < b.symbol ? -1 : 1)) };
     });
+    for (const a of splitAudits) await d.audit.append('split_adjusted', a);
     for (const f of pending) await record(f);
   }
-  if (d.protect && (adopting || ds.some((y) => y.type === 'NO_PROTECTIVE_STOP' || y.type === 'MISSING_LOCALLY' || y.type === 'NO_EXIT_PLAN'))) {
+  if (d.protect && (adopting || ds.some((y) => y.type === 'NO_PROTECTIVE_STOP' || y.type === 'MISSING_LOCALLY' || y.type === 'NO_EXIT_PLAN' || y.type === 'SPLIT_ADJUSTED'))) {
     for (const p of await d.protect()) {
       if (p.action === 'placed' || p.action === 'resized' || p.action === 'failed') await record({ type: 'NO_PROTECTIVE_STOP', symbol: p.symbol, change: `${p.action}: ${p.client_order_id ?? '-'} ${p.detail}`, ok: p.action !== 'failed' });
     }

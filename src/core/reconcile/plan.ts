@@ -3,8 +3,9 @@
 // same plan object is what `--fix` applies (plan/apply, as NautilusTrader reconciles).
 import type { OrderReport, PositionReport } from '../ports/broker.js';
 import type { IdempotencyRecord, PositionEntry } from '../state/schemas.js';
+import { recordedSplit, splitName, splitRatio } from './split.js';
 
-export const DISCREPANCY_TYPES = ['SHORT_POSITION', 'MISSING_IN_BROKER', 'MISSING_LOCALLY', 'FOREIGN', 'QUANTITY_MISMATCH', 'PRICE_MISMATCH', 'ORPHAN_ORDER', 'UNRESOLVED_ORDER', 'NO_EXIT_PLAN', 'NO_PROTECTIVE_STOP'] as const;
+export const DISCREPANCY_TYPES = ['SHORT_POSITION', 'MISSING_IN_BROKER', 'MISSING_LOCALLY', 'FOREIGN', 'SPLIT_ADJUSTED', 'QUANTITY_MISMATCH', 'PRICE_MISMATCH', 'ORPHAN_ORDER', 'UNRESOLVED_ORDER', 'NO_EXIT_PLAN', 'NO_PROTECTIVE_STOP'] as const;
 export type DiscrepancyType = (typeof DISCREPANCY_TYPES)[number];
 
 /** One difference between the broker and kobe's records. */
@@ -25,6 +26,8 @@ export interface ReconcileInput {
   brokerOpenOrders: OrderReport[];
   ledger: PositionEntry[];
   store: Record<string, IdempotencyRecord>;
+  /** Splits the bar store's index recorded, per symbol (only named in the detail). */
+  splits?: Record<string, ReadonlyArray<{ date: string; ratio: number }>>;
 }
 
 const PRICE_TOLERANCE = 0.01;
@@ -45,12 +48,21 @@ export function findDiscrepancies(x: ReconcileInput): Discrepancy[] {
       out.push({ type: 'MISSING_IN_BROKER', symbol: sym, severity: 'critical', detail: `ledger holds ${l.qty} ${sym}, the broker holds none (ghost)`, action: 'remove the ledger entry (kobe reconcile --fix)', notional: Math.abs(l.qty) * px });
       continue;
     }
-    if (b.qty !== l.qty) out.push({ type: 'QUANTITY_MISMATCH', symbol: sym, severity: 'critical', detail: `broker ${b.qty}, ledger ${l.qty}`, action: 'set the ledger quantity to the broker\'s', notional: Math.abs(b.qty - l.qty) * px });
-    if (l.avg_price > 0 && Math.abs(b.avg_entry_price - l.avg_price) / l.avg_price > PRICE_TOLERANCE) {
-      out.push({ type: 'PRICE_MISMATCH', symbol: sym, severity: 'medium', detail: `broker avg ${b.avg_entry_price}, ledger ${l.avg_price} (> 1%)`, action: 'set the ledger average price to the broker\'s', notional: Math.abs(b.avg_entry_price - l.avg_price) * Math.abs(b.qty) });
+    // One split, not two mismatches: the same holding in other units (no K8 notional).
+    const split = splitRatio(l.qty, l.avg_price, b.qty, b.avg_entry_price);
+    if (split) {
+      const seen = recordedSplit(x.splits?.[sym], l.entry_date, split);
+      const by = seen ? `; the data provider recorded a ${splitName(split)} split on ${seen.date}` : '';
+      out.push({ type: 'SPLIT_ADJUSTED', symbol: sym, severity: 'high', detail: `${splitName(split)} split: ledger ${l.qty} @ ${l.avg_price.toFixed(2)} -> broker ${b.qty} @ ${b.avg_entry_price.toFixed(2)}${by}`, action: 'kobe reconcile --fix --yes rescales qty, stop, target and the resting stop', notional: 0 });
+    } else {
+      if (b.qty !== l.qty) out.push({ type: 'QUANTITY_MISMATCH', symbol: sym, severity: 'critical', detail: `broker ${b.qty}, ledger ${l.qty}`, action: 'set the ledger quantity to the broker\'s', notional: Math.abs(b.qty - l.qty) * px });
+      if (l.avg_price > 0 && Math.abs(b.avg_entry_price - l.avg_price) / l.avg_price > PRICE_TOLERANCE) {
+        out.push({ type: 'PRICE_MISMATCH', symbol: sym, severity: 'medium', detail: `broker avg ${b.avg_entry_price}, ledger ${l.avg_price} (> 1%)`, action: 'set the ledger average price to the broker\'s', notional: Math.abs(b.avg_entry_price - l.avg_price) * Math.abs(b.qty) });
+      }
     }
     if (l.stop === null || l.time_stop_bars === null) out.push({ type: 'NO_EXIT_PLAN', symbol: sym, severity: 'high', detail: `no ${l.stop === null ? 'stop' : 'time stop'} in the ledger`, action: 'add an exit plan from the strategy (stop 2 x ATR below entry)', notional: 0 });
-    else if (Math.floor(Math.min(b.qty, l.qty) + 1e-9) >= 1 && !protectedAtBroker(x.brokerOpenOrders, sym)) {
+    // The split fix re-places the stop (brokers cancel or adjust open orders on a split).
+    else if (!split && Math.floor(Math.min(b.qty, l.qty) + 1e-9) >= 1 && !protectedAtBroker(x.brokerOpenOrders, sym)) {
       out.push({ type: 'NO_PROTECTIVE_STOP', symbol: sym, severity: 'high', detail: `no stop order rests at the broker for ${sym} (ledger stop ${l.stop})`, action: 'place it: kobe reconcile --fix --yes', notional: 0 });
     }
   }

@@ -89,6 +89,12 @@ export async function manageExits(d: ExitDeps): Promise<ExitDecision[]> {
   for (const p of d.store.read(PositionsFile).positions) {
     const b = held.get(p.symbol);
     if (!b || b.qty <= 0 || p.qty <= 0) continue;
+    // The ledger's levels are only good for the quantity they were set for: after a split (or any
+    // disagreement) nothing is sold on them until reconcile has fixed the book.
+    if (Math.abs(b.qty - p.qty) > 1e-9) {
+      out.push({ symbol: p.symbol, qty: p.qty, reason: null, detail: `the broker holds ${b.qty}, the ledger ${p.qty}: no exit until \`kobe reconcile --fix --yes\``, caught_up: false });
+      continue;
+    }
     const resting = protectiveOf(d.store.peek(IdempotencyFile).orders, p.symbol) !== null;
     const q = resting ? null : await d.quotes.latestQuote(p.symbol).catch(() => null);
     // Only a fresh quote judges a stop or target: never the entry price or a stale last trade.

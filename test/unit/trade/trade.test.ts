@@ -87,3 +87,21 @@ describe('kobe trade', () => {
     expect(await manageExits(deps)).toEqual([]);
   });
 });
+
+describe('exits on a book that disagrees with the broker', () => {
+  it('sells nothing on ledger levels whose quantity the broker does not confirm (a split, a missed fill): reconcile first', async () => {
+    const { submitIntent } = await import('../../../src/core/oms/submit.js');
+    const { waitFinal } = await import('../../../src/core/oms/sync.js');
+    const { entry } = await import('../../helpers/sim.js');
+    t = await simWorld();
+    const deps = await t.ctx.tradeDeps();
+    const e = await submitIntent(deps.submit, { ...entry('AAPL', 10, 101), plan: { stop: 150, target: null, time_stop_bars: 7, signal_price: 100, signal_date: '2025-01-13' } });
+    await waitFinal(deps.submit, [e.client_order_id], 10_000);
+    // The ledger says 20 (as after a 2:1 split the broker has not shown yet); its stop 150 is far above the market.
+    await (await t.ctx.state()).update(PositionsFile, (f) => ({ ...f, positions: f.positions.map((p) => ({ ...p, qty: 20 })) }));
+    const [d] = await manageExits(deps);
+    expect(d).toMatchObject({ symbol: 'AAPL', reason: null });
+    expect(d.detail).toMatch(/the broker holds 10, the ledger 20: no exit until `kobe reconcile --fix --yes`/);
+    expect((await deps.submit.broker.listOrders({ status: 'all' })).filter((o) => o.side === 'sell')).toEqual([]);
+  });
+});
