@@ -6,6 +6,7 @@ const SUITES = {
   data: () => import('./data.js'),
   prefetch: () => import('./prefetch.js'),
   strategy: () => import('./strategy.js'),
+  indicators: () => import('./indicators.js'),
   ops: () => import('./ops.js'),
   brain: () => import('./brain.js'),
   walkforward: () => import('./walkforward.js'),

@@ -36,6 +36,17 @@ function rsiFromAverages(gain: number, loss: number): number {
   return 100 - 100 / (1 + gain / loss);
 }
 
+/** Whether n is a power of two, so that x / n and x * (1 / n) are the same double. */
+function isPowerOfTwo(n: number): boolean {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p === n;
+}
+
+// Below this, d + |d| cannot overflow, so (d + |d|) * 0.5 is exactly max(d, 0) (halving is exact
+// and d + |d| is 2d or +0), and (|d| - d) * 0.5 exactly max(-d, 0).
+const SAFE_CHANGE = 2 ** 1020;
+
 /**
  * Wilder RSI(n): averages seeded with the simple mean of the first n changes (first value at index n),
  * then avg_t = (avg_{t-1} x (n - 1) + x_t) / n. No losses gives 100; a flat window gives 50.
@@ -45,11 +56,16 @@ export function rsiWilder(close: Float64Array, n: number): Float64Array {
   const len = close.length;
   const out = new Float64Array(len);
   if (len > 0) out[0] = NaN;
+  const m = n - 1;
+  const inv = 1 / n;
+  const pow2 = isPowerOfTwo(n);
   let run = 0;
   let gain = 0;
   let loss = 0;
+  let t = 1;
   // Each slot is written exactly once (no NaN pre-fill): the fill pass cost more than the math.
-  for (let t = 1; t < len; t++) {
+  while (t < len) {
+    // General step: seeding, resets, and whatever the fast loop below declines.
     const d = close[t] - close[t - 1];
     let v = NaN;
     if (!finite(d)) {
@@ -65,11 +81,43 @@ export function rsiWilder(close: Float64Array, n: number): Float64Array {
         v = rsiFromAverages(gain, loss);
       }
     } else {
-      gain = (gain * (n - 1) + (d > 0 ? d : 0)) / n;
-      loss = (loss * (n - 1) + (d < 0 ? -d : 0)) / n;
+      gain = (gain * m + (d > 0 ? d : 0)) / n;
+      loss = (loss * m + (d < 0 ? -d : 0)) / n;
       v = rsiFromAverages(gain, loss);
     }
-    out[t] = v;
+    out[t++] = v;
+    if (run < n) continue;
+    // Seeded: the same recurrence without a sign branch (it mispredicts on every other bar), for as
+    // long as the change is finite and below SAFE_CHANGE. Bit for bit the general step: gain x 1 is
+    // gain, and for n a power of two x / n is x * (1 / n).
+    if (n === 2) {
+      for (; t < len; t++) {
+        const d = close[t] - close[t - 1];
+        const a = abs(d);
+        if (!(a < SAFE_CHANGE)) break;
+        gain = (gain + (d + a) * 0.5) * 0.5;
+        loss = (loss + (a - d) * 0.5) * 0.5;
+        out[t] = loss === 0 ? (gain === 0 ? 50 : 100) : 100 - 100 / (1 + gain / loss);
+      }
+    } else if (pow2) {
+      for (; t < len; t++) {
+        const d = close[t] - close[t - 1];
+        const a = abs(d);
+        if (!(a < SAFE_CHANGE)) break;
+        gain = (gain * m + (d + a) * 0.5) * inv;
+        loss = (loss * m + (a - d) * 0.5) * inv;
+        out[t] = loss === 0 ? (gain === 0 ? 50 : 100) : 100 - 100 / (1 + gain / loss);
+      }
+    } else {
+      for (; t < len; t++) {
+        const d = close[t] - close[t - 1];
+        const a = abs(d);
+        if (!(a < SAFE_CHANGE)) break;
+        gain = (gain * m + (d + a) * 0.5) / n;
+        loss = (loss * m + (a - d) * 0.5) / n;
+        out[t] = loss === 0 ? (gain === 0 ? 50 : 100) : 100 - 100 / (1 + gain / loss);
+      }
+    }
   }
   return out;
 }
@@ -118,6 +166,10 @@ export function rsiSma(close: Float64Array, n: number): Float64Array {
   return out;
 }
 
+// Scratch for branch-free picks: Math.max and a ternary compile to branches that mispredict
+// whenever the previous close leaves the bar's range.
+const pick = new Float64Array(4);
+
 /**
  * Wilder ATR(n): true range max(H - L, |H - Cprev|, |L - Cprev|) (H - L at index 0), seeded by the
  * mean of the first n true ranges (first value at index n - 1), then Wilder smoothing.
@@ -126,9 +178,12 @@ export function atrWilder(high: Float64Array, low: Float64Array, close: Float64A
   checkPeriod(n);
   const len = close.length;
   const out = new Float64Array(len);
+  const m = n - 1;
   let run = 0;
   let atr = 0;
-  for (let t = 0; t < len; t++) {
+  let t = 0;
+  while (t < len) {
+    // General step: seeding, resets, and whatever the fast loop below declines.
     const h = high[t];
     const l = low[t];
     const tr = t > 0 ? max(h - l, abs(h - close[t - 1]), abs(l - close[t - 1])) : h - l;
@@ -140,37 +195,83 @@ export function atrWilder(high: Float64Array, low: Float64Array, close: Float64A
       atr += tr;
       if (++run === n) v = atr /= n;
     } else {
-      v = atr = (atr * (n - 1) + tr) / n;
+      v = atr = (atr * m + tr) / n;
     }
-    out[t] = v;
+    out[t++] = v;
+    if (run < n) continue;
+    // Seeded, on well-formed bars (0 < L <= H, finite): the true range is max(H, Cprev) -
+    // min(L, Cprev), bit for bit (rounding is monotone, so the largest of the three rounded
+    // differences is the rounded largest one), with both picks made without a branch.
+    for (; t < len; t++) {
+      const h = high[t];
+      const l = low[t];
+      const c = close[t - 1];
+      pick[0] = h;
+      pick[1] = c;
+      pick[2] = l;
+      pick[3] = c;
+      const tr = pick[+(c > h)] - pick[2 + +(c < l)];
+      if (!(l > 0 && h >= l && c - c === 0 && tr - tr === 0)) break;
+      out[t] = atr = (atr * m + tr) / n;
+    }
   }
   return out;
 }
 
-/** Simple moving average over x[t-n+1..t] (first value at index n - 1); NaN while the window holds a non-finite value. */
+/**
+ * Simple moving average over x[t-n+1..t] (first value at index n - 1); NaN while the window holds a
+ * non-finite value. The running sum is rebuilt (left to right from 0) at the last bar of every aligned
+ * block of n (t + 1 a multiple of n) and at the first valid window after a gap, so rounding drift
+ * stays bounded; the block-end rebuild is accumulated while the block is walked, off the
+ * running sum's dependency chain.
+ */
 export function sma(x: Float64Array, n: number): Float64Array {
   checkPeriod(n);
   const len = x.length;
   const out = new Float64Array(len);
   let sum = 0;
+  let block = 0; // x[blockStart..t] summed left to right from 0: the rebuild due at blockEnd
   let lastBad = -1;
   let fresh = false;
-  for (let t = 0; t < len; t++) {
-    if (!finite(x[t])) lastBad = t;
+  let blockEnd = n - 1;
+  let t = 0;
+  while (t < len) {
+    // General step: block ends, warm-up, windows holding a non-finite value, rebuild after a gap.
+    const xt = x[t];
+    if (!finite(xt)) lastBad = t;
+    block += xt;
     let v = NaN;
-    if (t < n - 1 || lastBad > t - n) fresh = false;
+    if (t === blockEnd) {
+      blockEnd += n;
+      if (lastBad > t - n) fresh = false;
+      else {
+        sum = block;
+        fresh = true;
+        v = sum / n;
+      }
+      block = 0;
+    } else if (t < n - 1 || lastBad > t - n) fresh = false;
     else {
-      // Rebuilt every n bars (amortised O(1)) so that rolling-sum drift stays bounded.
-      if (!fresh || (t + 1) % n === 0) {
+      if (!fresh) {
         sum = 0;
         for (let k = t - n + 1; k <= t; k++) sum += x[k];
         fresh = true;
       } else {
-        sum += x[t] - x[t - n];
+        sum += xt - x[t - n];
       }
       v = sum / n;
     }
-    out[t] = v;
+    out[t++] = v;
+    if (!fresh) continue;
+    // Inside a block, after a valid window: roll while the values stay finite.
+    const end = blockEnd < len ? blockEnd : len;
+    for (; t < end; t++) {
+      const xt = x[t];
+      if (xt - xt !== 0) break;
+      block += xt;
+      sum += xt - x[t - n];
+      out[t] = sum / n;
+    }
   }
   return out;
 }
