@@ -37,8 +37,8 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 3, baseDelayMs: 250, maxDelayMs: 5_000 };
 
 /** What the client is built from. */
-export interface AlpacaClientOptions {
-  baseUrl: string;
+/** How any Alpaca SDK client (trading or market data) connects: keys, deadlines, retries, pacing. */
+export interface AlpacaConnection {
   keyId: string;
   secret: string;
   timeoutMs: number;
@@ -46,8 +46,33 @@ export interface AlpacaClientOptions {
   fetchApi?: FetchLike;
   /** Client-side request budget per minute (Alpaca's limit is 200). */
   requestsPerMinute?: number;
+}
+
+/** The SDK Configuration parameters of one client at `basePath` (the same for trading and data). */
+export function sdkParams(basePath: string, o: AlpacaConnection, fetchApi = o.fetchApi) {
+  return {
+    basePath: basePath.replace(/\/+$/, ''),
+    keyId: o.keyId,
+    secret: o.secret,
+    fetchApi,
+    timeoutMs: o.timeoutMs,
+    retry: { maxRetries: o.retry.maxRetries, retryDelayMs: o.retry.baseDelayMs, maxDelayMs: o.retry.maxDelayMs, respectRetryAfter: true },
+    rateLimit: { maxRequests: o.requestsPerMinute ?? 190, intervalMs: 60_000 },
+    redirect: 'error' as const,
+  };
+}
+
+/** What the trading client is built from. */
+export interface AlpacaClientOptions extends AlpacaConnection {
+  baseUrl: string;
   /** The trade_updates stream's reconnect pacing (tests shorten it). */
   stream?: { initialReconnectMs?: number; maxReconnectMs?: number };
+}
+
+/** What a market-data client (quotes, bars) is built from. */
+export interface AlpacaDataOptions extends AlpacaConnection {
+  dataUrl: string;
+  feed: 'iex' | 'sip';
 }
 
 type Raw = { raw: Response };
@@ -67,16 +92,7 @@ export class AlpacaBroker implements Broker {
     readonly host: string,
     private readonly o: AlpacaClientOptions,
   ) {
-    const cfg = new trading.Configuration({
-      basePath: o.baseUrl.replace(/\/+$/, ''),
-      keyId: o.keyId,
-      secret: o.secret,
-      fetchApi: o.fetchApi,
-      timeoutMs: o.timeoutMs,
-      retry: { maxRetries: o.retry.maxRetries, retryDelayMs: o.retry.baseDelayMs, maxDelayMs: o.retry.maxDelayMs, respectRetryAfter: true },
-      rateLimit: { maxRequests: o.requestsPerMinute ?? 190, intervalMs: 60_000 },
-      redirect: 'error',
-    });
+    const cfg = new trading.Configuration(sdkParams(o.baseUrl, o));
     this.accounts = new trading.AccountsApi(cfg);
     this.orders = new trading.OrdersApi(cfg);
     this.positionsApi = new trading.PositionsApi(cfg);

@@ -6,7 +6,7 @@ import { AuthError, ConfigError, SafetyRefusal } from '../../errors.js';
 import type { Broker } from '../../ports/broker.js';
 import type { Clock } from '../../ports/clock.js';
 import { normaliseHost, paperHostProblem } from '../../risk/live-gates.js';
-import { AlpacaBroker, DEFAULT_RETRY, type AlpacaClientOptions, type FetchLike, type RetryPolicy } from './client.js';
+import { AlpacaBroker, DEFAULT_RETRY, type AlpacaClientOptions, type AlpacaConnection, type AlpacaDataOptions, type FetchLike, type RetryPolicy } from './client.js';
 import { KEY_HINT } from './errors.js';
 import { AlpacaQuotes } from './quotes.js';
 
@@ -36,31 +36,27 @@ const LOOPBACK = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
 /** Build the Alpaca broker, refusing a host that does not match the mode or keys that are missing. */
 export function createAlpacaBroker(d: AlpacaBrokerDeps): Broker {
   const baseUrl = d.config.alpaca.base_url;
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new ConfigError('config/base.yaml', [{ path: 'alpaca.base_url', message: 'expected a URL' }]);
-  }
   const host = normaliseHost(baseUrl);
   const problem = paperHostProblem(d.config, host);
   if (problem) throw new SafetyRefusal(`refused at startup: ${problem}`, { hint: 'alpaca.base_url decides where orders go; paper mode needs https://paper-api.alpaca.markets', details: { host, mode: d.config.trading.mode } });
-  assertKeysSafe('alpaca.base_url', url, host);
-  const { keyId, secret } = alpacaKeys(d.secrets);
-  return new AlpacaBroker(host, {
-    baseUrl,
-    keyId,
-    secret,
-    timeoutMs: d.config.broker.timeout_ms,
-    retry: { ...DEFAULT_RETRY, ...d.retry },
-    fetchApi: d.fetchApi,
-    requestsPerMinute: d.requestsPerMinute,
-    stream: d.stream,
-  });
+  assertKeysSafe('alpaca.base_url', baseUrl);
+  return new AlpacaBroker(host, { baseUrl, ...connection(d), stream: d.stream });
+}
+
+/** Keys, deadlines and retries shared by the trading and the market-data clients. */
+function connection(d: AlpacaBrokerDeps): AlpacaConnection {
+  return { ...alpacaKeys(d.secrets), timeoutMs: d.config.broker.timeout_ms, retry: { ...DEFAULT_RETRY, ...d.retry }, fetchApi: d.fetchApi, requestsPerMinute: d.requestsPerMinute };
 }
 
 // The keys travel in headers: never in clear text to anything but this machine.
-function assertKeysSafe(key: string, url: URL, host: string): void {
+function assertKeysSafe(key: string, raw: string): void {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('config/base.yaml', [{ path: key, message: 'expected a URL' }]);
+  }
+  const host = normaliseHost(raw);
   if (url.protocol !== 'https:' && !LOOPBACK.test(host)) {
     throw new SafetyRefusal(`refused at startup: ${key} ${host} is not https, the API keys would travel in clear text`, { hint: `use an https:// URL for ${key}` });
   }
@@ -75,24 +71,10 @@ function alpacaKeys(secrets: Record<string, string | undefined>): { keyId: strin
 }
 
 /** Market-data access at alpaca.data_url (feed alpaca.feed) with the broker's keys: host and keys checked. */
-export function alpacaDataAccess(d: AlpacaBrokerDeps) {
+export function alpacaDataAccess(d: AlpacaBrokerDeps): AlpacaDataOptions {
   const dataUrl = d.config.alpaca.data_url;
-  let url: URL;
-  try {
-    url = new URL(dataUrl);
-  } catch {
-    throw new ConfigError('config/base.yaml', [{ path: 'alpaca.data_url', message: 'expected a URL' }]);
-  }
-  assertKeysSafe('alpaca.data_url', url, normaliseHost(dataUrl));
-  return {
-    dataUrl,
-    feed: d.config.alpaca.feed,
-    ...alpacaKeys(d.secrets),
-    timeoutMs: d.config.broker.timeout_ms,
-    retry: { ...DEFAULT_RETRY, ...d.retry },
-    fetchApi: d.fetchApi,
-    requestsPerMinute: d.requestsPerMinute,
-  };
+  assertKeysSafe('alpaca.data_url', dataUrl);
+  return { dataUrl, feed: d.config.alpaca.feed, ...connection(d) };
 }
 
 /** Latest quotes from Alpaca market data at alpaca.data_url (feed alpaca.feed), with the broker's keys. */

@@ -14,21 +14,12 @@
 import { ApiError, marketData } from '@alpacahq/alpaca-trade-api/rest';
 import { AuthError } from '../../errors.js';
 import type { Quote, Quotes } from '../../ports/quotes.js';
-import type { FetchLike, RetryPolicy } from './client.js';
+import { sdkParams, type AlpacaDataOptions } from './client.js';
 import { BrokerDataError, apiMessage, toKobeError } from './errors.js';
 import { toQuote } from './map.js';
 
 /** What the quote client is built from. */
-export interface AlpacaQuotesOptions {
-  dataUrl: string;
-  feed: 'iex' | 'sip';
-  keyId: string;
-  secret: string;
-  timeoutMs: number;
-  retry: RetryPolicy;
-  fetchApi?: FetchLike;
-  requestsPerMinute?: number;
-}
+export type AlpacaQuotesOptions = AlpacaDataOptions;
 
 /** Latest quotes from Alpaca market data. */
 export class AlpacaQuotes implements Quotes {
@@ -36,16 +27,7 @@ export class AlpacaQuotes implements Quotes {
   private readonly secrets: string[];
 
   constructor(private readonly o: AlpacaQuotesOptions) {
-    const cfg = new marketData.Configuration({
-      basePath: o.dataUrl.replace(/\/+$/, ''),
-      keyId: o.keyId,
-      secret: o.secret,
-      fetchApi: o.fetchApi,
-      timeoutMs: o.timeoutMs,
-      retry: { maxRetries: o.retry.maxRetries, retryDelayMs: o.retry.baseDelayMs, maxDelayMs: o.retry.maxDelayMs, respectRetryAfter: true },
-      rateLimit: { maxRequests: o.requestsPerMinute ?? 190, intervalMs: 60_000 },
-      redirect: 'error',
-    });
+    const cfg = new marketData.Configuration(sdkParams(o.dataUrl, o));
     this.stocks = new marketData.StockApi(cfg);
     this.secrets = [o.keyId, o.secret];
   }

@@ -11,21 +11,13 @@
 // - Time: start/end are sent as UTC instants that bracket the ET sessions (map.ts reads `t` in ET).
 import { ApiError, marketData } from '@alpacahq/alpaca-trade-api/rest';
 import { AuthError, ConnectivityError, KobeError, PlanLimitError } from '../../errors.js';
-import type { FetchLike, RetryPolicy } from '../../broker/alpaca/client.js';
+import { sdkParams, type AlpacaDataOptions, type FetchLike } from '../../broker/alpaca/client.js';
 import { KEY_HINT, apiMessage, toKobeError } from '../../broker/alpaca/errors.js';
 import { ProviderError } from '../errors.js';
 import { parseBarsPage, type AlpacaBarsPage } from './map.js';
 
 /** What the bars client is built from. */
-export interface AlpacaBarsOptions {
-  dataUrl: string;
-  feed: 'iex' | 'sip';
-  keyId: string;
-  secret: string;
-  timeoutMs: number;
-  retry: RetryPolicy;
-  fetchApi?: FetchLike;
-  requestsPerMinute?: number;
+export interface AlpacaBarsOptions extends AlpacaDataOptions {
   /** Data points per page (Alpaca's maximum is 10000). */
   pageLimit?: number;
 }
@@ -46,16 +38,7 @@ export class AlpacaBarsClient {
       this.requests++;
       return base(url, init);
     };
-    const cfg = new marketData.Configuration({
-      basePath: o.dataUrl.replace(/\/+$/, ''),
-      keyId: o.keyId,
-      secret: o.secret,
-      fetchApi: counted,
-      timeoutMs: o.timeoutMs,
-      retry: { maxRetries: o.retry.maxRetries, retryDelayMs: o.retry.baseDelayMs, maxDelayMs: o.retry.maxDelayMs, respectRetryAfter: true },
-      rateLimit: { maxRequests: o.requestsPerMinute ?? 190, intervalMs: 60_000 },
-      redirect: 'error',
-    });
+    const cfg = new marketData.Configuration(sdkParams(o.dataUrl, o, counted));
     this.stocks = new marketData.StockApi(cfg);
     this.secrets = [o.keyId, o.secret];
   }
