@@ -3,12 +3,13 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
-import { runDataPrefetch, type DataPrefetchOptions, type DataPrefetchResult } from '../../src/commands/data/prefetch.js';
+import { runDataPrefetch, type DataPrefetchOptions } from '../../src/commands/data/prefetch.js';
 import { AuthError, CheckFailed, ExitCode, PlanLimitError } from '../../src/core/errors.js';
 import { addSessions, sessionsBetween } from '../../src/core/market/calendar.js';
 import { isoDay } from '../../src/core/strategy/bars.js';
 import { FakeAlpacaServer } from '../fakes/alpaca-server.js';
 import { testContext, type TestContext } from '../helpers/context.js';
+import { rejection } from '../helpers/prefetch.js';
 
 let fake: FakeAlpacaServer;
 let t: TestContext;
@@ -33,14 +34,6 @@ async function setup(o: { feed?: 'sip'; provider?: 'alpaca' } = {}): Promise<Tes
   return t;
 }
 
-async function rejection(p: Promise<unknown>): Promise<Error & { exitCode?: number; hint?: string; details?: Record<string, unknown>; result?: DataPrefetchResult }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the run to fail');
-}
 
 const run = (o: DataPrefetchOptions) => runDataPrefetch(t.ctx, o);
 const barRequests = () => fake.requests.filter((r) => r.path === '/v2/stocks/bars');

@@ -1,9 +1,8 @@
 // `data prefetch` incremental rules against the fake Polygon: behind, revised, split, plan-limited,
 // resumed and incremental runs (request counts and the requested from-date).
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import fs from 'node:fs';
 import path from 'node:path';
-import { runDataPrefetch, type DataPrefetchOptions, type DataPrefetchResult } from '../../src/commands/data/prefetch.js';
+import { runDataPrefetch, type DataPrefetchOptions } from '../../src/commands/data/prefetch.js';
 import { createPolygonMarketData } from '../../src/core/data/polygon/index.js';
 import { AuthError, CheckFailed, ConnectivityError, ExitCode, PlanLimitError } from '../../src/core/errors.js';
 import { addSessions, countSessions } from '../../src/core/market/calendar.js';
@@ -11,6 +10,7 @@ import { lastCompletedSession } from '../../src/core/market/sessions.js';
 import { isoDay } from '../../src/core/strategy/bars.js';
 import { FakePolygonServer } from '../fakes/polygon-server.js';
 import { testContext, type TestContext } from '../helpers/context.js';
+import { pointAtPolygon, rejection } from '../helpers/prefetch.js';
 
 const KEY = 'test-key-123';
 let fake: FakePolygonServer;
@@ -28,19 +28,10 @@ afterEach(() => t?.cleanup());
 
 async function setup(): Promise<TestContext> {
   t = await testContext({ env: { POLYGON_API_KEY: KEY } });
-  const cfg = path.join(t.home, 'config', 'base.yaml');
-  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace('base_url: https://api.polygon.io', `base_url: ${fake.baseUrl}`).replace(/requests_per_minute: 5\b/, 'requests_per_minute: 100000'));
+  pointAtPolygon(t.home, fake.baseUrl);
   return t;
 }
 
-async function rejection(p: Promise<unknown>): Promise<Error & { exitCode?: number; code?: string; hint?: string; details?: Record<string, unknown>; result?: DataPrefetchResult }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the run to fail');
-}
 
 const run = (o: DataPrefetchOptions) => runDataPrefetch(t.ctx, o);
 const last = () => lastCompletedSession(t.clock.now());

@@ -2,13 +2,14 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseDataPrefetch, renderDataPrefetch, runDataPrefetch, type DataPrefetchOptions, type DataPrefetchResult } from '../../src/commands/data/prefetch.js';
+import { parseDataPrefetch, renderDataPrefetch, runDataPrefetch, type DataPrefetchOptions } from '../../src/commands/data/prefetch.js';
 import { createContext } from '../../src/cli/context.js';
 import { AuthError, CheckFailed, ExitCode, UsageError } from '../../src/core/errors.js';
 import { sessionsBetween } from '../../src/core/market/calendar.js';
 import { isoDay } from '../../src/core/strategy/bars.js';
 import { FakePolygonServer } from '../fakes/polygon-server.js';
 import { MemoryStream, testContext, type TestContext } from '../helpers/context.js';
+import { pointAtPolygon, rejection } from '../helpers/prefetch.js';
 
 const KEY = 'test-key-123';
 const Y2024 = { start: '2024-01-01', end: '2024-12-31' };
@@ -25,29 +26,12 @@ beforeEach(() => {
 });
 afterEach(() => t?.cleanup());
 
-/** Point a home's config at the fake (and lift the free-tier pace so tests do not wait). */
-function pointAtFake(home: string): void {
-  const cfg = path.join(home, 'config', 'base.yaml');
-  const text = fs.readFileSync(cfg, 'utf8');
-  const next = text.replace('base_url: https://api.polygon.io', `base_url: ${fake.baseUrl}`).replace(/requests_per_minute: 5\b/, 'requests_per_minute: 100000');
-  if (next === text) throw new Error('config/base.yaml did not have the expected polygon lines');
-  fs.writeFileSync(cfg, next);
-}
-
 async function setup(opts: { json?: boolean; key?: string | null } = {}): Promise<TestContext> {
   t = await testContext({ json: opts.json, env: opts.key === null ? {} : { POLYGON_API_KEY: opts.key ?? KEY } });
-  pointAtFake(t.home);
+  pointAtPolygon(t.home, fake.baseUrl);
   return t;
 }
 
-async function rejection(p: Promise<unknown>): Promise<Error & { exitCode?: number; hint?: string; details?: Record<string, unknown>; result?: DataPrefetchResult }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the run to fail');
-}
 
 function events(): Array<Record<string, unknown>> {
   return fs.readFileSync(t.ctx.paths.events, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -192,7 +176,7 @@ describe('data prefetch', () => {
 
   it('shows a progress spinner on a TTY only', async () => {
     t = await testContext({ env: { POLYGON_API_KEY: KEY } });
-    pointAtFake(t.home);
+    pointAtPolygon(t.home, fake.baseUrl);
     // What ora needs of a terminal stream besides write().
     const stderr = Object.assign(new MemoryStream(true), { columns: 80, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
     const ctx = await createContext({ home: t.home, clock: t.clock, env: { USER: 'tester', POLYGON_API_KEY: KEY }, streams: { stdout: t.stdout, stderr } });
