@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { etDate } from '../../market/time.js';
 import { dayNumber, type BarSeries } from '../../strategy/bars.js';
 import { ProviderError } from '../errors.js';
+import { seriesFromOhlcv } from '../ohlcv.js';
 
 const PageSchema = z
   .object({
@@ -44,18 +45,5 @@ export function alpacaBarsToSeries(symbol: string, bars: readonly unknown[]): Ba
     }
     return { day: dayNumber(etDate(t!)), date: etDate(t!), b: r.data };
   });
-  rows.sort((a, b) => a.day - b.day);
-  const n = rows.length;
-  const s: BarSeries = { symbol, dates: new Int32Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n), length: n };
-  for (let i = 0; i < n; i++) {
-    const { day, date, b } = rows[i];
-    if (i > 0 && rows[i - 1].day === day) throw new ProviderError(`Alpaca sent two bars for ${symbol} on ${date}`, { details: { symbol, date } });
-    s.dates[i] = day;
-    s.open[i] = b.o;
-    s.high[i] = b.h;
-    s.low[i] = b.l;
-    s.close[i] = b.c;
-    s.volume[i] = b.v;
-  }
-  return s;
+  return seriesFromOhlcv('Alpaca', symbol, rows);
 }

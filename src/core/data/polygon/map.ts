@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { etDate } from '../../market/time.js';
 import { dayNumber, type BarSeries } from '../../strategy/bars.js';
 import { ProviderError } from './errors.js';
+import { seriesFromOhlcv } from '../ohlcv.js';
 
 const PageSchema = z
   .object({
@@ -67,20 +68,8 @@ export function barsToSeries(symbol: string, bars: readonly unknown[]): BarSerie
       const msg = field === 't' ? `has no usable timestamp t (${issue.message.toLowerCase()})` : `field ${field} ${issue.message}${got}`;
       throw new ProviderError(`Polygon bar for ${symbol} ${barWhere(raw, i)}: ${msg}`, { details: { symbol, field } });
     }
-    return { day: dayNumber(etDate(new Date(r.data.t))), b: r.data };
+    const date = etDate(new Date(r.data.t));
+    return { day: dayNumber(date), date, b: r.data };
   });
-  rows.sort((a, b) => a.day - b.day);
-  const n = rows.length;
-  const s: BarSeries = { symbol, dates: new Int32Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n), length: n };
-  for (let i = 0; i < n; i++) {
-    const { day, b } = rows[i];
-    if (i > 0 && rows[i - 1].day === day) throw new ProviderError(`Polygon sent two bars for ${symbol} on ${etDate(new Date(b.t))}`, { details: { symbol, date: etDate(new Date(b.t)) } });
-    s.dates[i] = day;
-    s.open[i] = b.o;
-    s.high[i] = b.h;
-    s.low[i] = b.l;
-    s.close[i] = b.c;
-    s.volume[i] = b.v;
-  }
-  return s;
+  return seriesFromOhlcv('Polygon', symbol, rows);
 }
