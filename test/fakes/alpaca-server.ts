@@ -225,6 +225,12 @@ export class FakeAlpacaServer extends LocalHttpFake {
     this.book.tick();
   }
 
+  /** Keep every pending_cancel pending through ticks (true) or let the next tick finish them (false). */
+  stallCancels(on = true): this {
+    this.book.stallCancels = on;
+    return this;
+  }
+
   /** Move the fake's clock by `ms`, then tick (a session close on the way expires day orders). */
   advance(ms: number): void {
     this.book.moveClock(ms);

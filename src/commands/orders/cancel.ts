@@ -1,7 +1,7 @@
 // Cancels are allowed in every trading state (they only reduce risk) and are retried with backoff
 // until the broker reports the order terminal.
 import type { Command } from 'commander';
-import type { KobeContext } from '../../cli/context.js';
+import { omsWait, type KobeContext } from '../../cli/context.js';
 import type { Kit } from '../../cli/kit.js';
 import type { Output } from '../../cli/output.js';
 import { BrokerRejection } from '../../core/broker/errors.js';
@@ -35,9 +35,8 @@ export function registerOrdersCancel(orders: Command, kit: Kit): void {
     .action(kit.action(parseCancel, runCancel, renderCancel));
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function untilTerminal(broker: Broker, ids: string[], attempts = 8): Promise<{ done: OrderReport[]; left: string[] }> {
+async function untilTerminal(broker: Broker, ids: string[], wait: (ms: number) => Promise<void>, attempts = 8): Promise<{ done: OrderReport[]; left: string[] }> {
   const done: OrderReport[] = [];
   let left = [...ids];
   for (let i = 0; i < attempts && left.length; i++) {
@@ -51,7 +50,7 @@ async function untilTerminal(broker: Broker, ids: string[], attempts = 8): Promi
       }
     }
     left = still;
-    if (left.length) await sleep(Math.min(2_000, 100 * 2 ** i));
+    if (left.length) await wait(Math.min(2_000, 100 * 2 ** i));
   }
   return { done, left };
 }
@@ -73,7 +72,8 @@ export async function runCancel(ctx: KobeContext, opts: CancelOptions): Promise<
     }
     ids = [o.id];
   }
-  const { done, left } = await untilTerminal(broker, ids);
+  // The context's wait: a real sleep, or moving a simulated clock (the sim and the fake follow it).
+  const { done, left } = await untilTerminal(broker, ids, omsWait(ctx.clock));
   // The OMS records what the broker says (a cancel that lost the race to a fill books the fill).
   const { applyOrderUpdate } = await import('../../core/oms/apply.js');
   const deps = await ctx.submitDeps();

@@ -67,6 +67,8 @@ export class FakeBook {
   readonly startCash: number;
   private offsetMs = 0;
   private lastTickMs: number;
+  /** While true, pending cancels stay pending through ticks (a venue slow to confirm a cancel). */
+  stallCancels = false;
 
   constructor(
     readonly prices: Record<string, number>,
@@ -256,7 +258,9 @@ export class FakeBook {
     this.lastTickMs = now;
     for (const o of [...this.orders]) {
       if (o.hidden) continue;
-      if (o.status === 'pending_cancel') this.finishCancel(o);
+      if (o.status === 'pending_cancel') {
+        if (!this.stallCancels) this.finishCancel(o);
+      }
       else if (o.status === 'pending_replace') {
         const next = this.find(o.replaced_by!);
         if (next && WAITING.has(next.status)) this.finishReplace(o);

@@ -119,3 +119,24 @@ describe('SimBroker order lifecycle', () => {
     expect(await w.broker.listOrders({ status: 'all' })).toEqual([]);
   });
 });
+
+describe('SimBroker cancels like Alpaca', () => {
+  it('a live order is pending_cancel for a fill delay and can still fill meanwhile; a not-yet-live one is canceled at once', async () => {
+    const { simWorld: world } = await import('./sim-world.js');
+    const w = await world({});
+    try {
+      const PERMIT = {} as Parameters<typeof w.broker.submitOrder>[1];
+      const early = await w.broker.submitOrder({ client_order_id: 'c-early', symbol: 'AAPL', side: 'buy', qty: 1, type: 'limit', time_in_force: 'day', limit_price: 50 }, PERMIT);
+      await w.broker.cancelOrder(early.id);
+      expect((await w.broker.getOrder(early.id))?.status).toBe('canceled');
+      const rest = await w.broker.submitOrder({ client_order_id: 'c-rest', symbol: 'AAPL', side: 'buy', qty: 1, type: 'limit', time_in_force: 'day', limit_price: 50 }, PERMIT);
+      w.wait(1_000);
+      await w.broker.cancelOrder(rest.id);
+      expect((await w.broker.getOrder(rest.id))?.status).toBe('pending_cancel');
+      w.wait(1_000);
+      expect((await w.broker.getOrder(rest.id))?.status).toBe('canceled');
+    } finally {
+      await w.cleanup();
+    }
+  });
+});

@@ -15,7 +15,7 @@ function order(i: number, o: Partial<SimOrder> = {}): SimOrder {
   return {
     id: `sim-${String(i + 1).padStart(8, '0')}`, client_order_id: `c-${i}`, symbol: i % 2 ? 'MSFT' : 'AAPL', side: 'buy', type: 'limit', time_in_force: 'gtc',
     qty: 1, filled_qty: 0, filled_avg_price: null, limit_price: 50, stop_price: null, status: i % 10 === 0 ? 'new' : i % 2 ? 'canceled' : 'expired', order_class: 'simple',
-    submitted_at: at, filled_at: null, canceled_at: null, updated_at: at, parent_id: null, active: true, live_at: at, checked_to: at, replaces: null, replaced_by: null, ...o,
+    submitted_at: at, filled_at: null, canceled_at: null, updated_at: at, parent_id: null, active: true, live_at: at, checked_to: at, replaces: null, replaced_by: null, cancel_at: null, ...o,
   };
 }
 

@@ -244,6 +244,8 @@ describe('order lifecycle against the fake Alpaca (SDK adapter)', () => {
     expect(w.store.read(PositionsFile).positions.map((p) => [p.symbol, p.qty])).toEqual([['AAPL', 10], ['MSFT', 5]]);
     expect((await ensureProtection(w.deps)).map((p) => [p.symbol, p.action])).toEqual([['AAPL', 'placed'], ['MSFT', 'skipped']]);
     w.server.tick(); // the stop goes live
+    // The venue is slow to confirm cancels: close-all waits (bounded) and then reports it.
+    w.server.stallCancels(true);
     const err = await runCloseAll(w.t.ctx, { yes: true }).then(() => null, (e: unknown) => e);
     expect(err).toBeInstanceOf(CheckFailed);
     expect((err as CheckFailed).exitCode).toBe(5);
@@ -253,6 +255,7 @@ describe('order lifecycle against the fake Alpaca (SDK adapter)', () => {
     expect(w.server.positions.has('MSFT')).toBe(false);
     expect(w.server.positions.get('AAPL')?.qty).toBe(10);
     expect(w.store.read(PositionsFile).positions.map((p) => [p.symbol, p.qty])).toEqual([['AAPL', 10]]);
+    w.server.stallCancels(false);
     w.server.tick();
     const second = await runCloseAll(w.t.ctx, { yes: true });
     expect(second.closes.map((c) => [c.symbol, c.outcome, c.client_order_id])).toEqual([['AAPL', 'FILLED', 'kobe-20250114-AAPL-sell-closeall-close-a1']]);

@@ -36,6 +36,8 @@ const SimOrderSchema = z.strictObject({
   checked_to: iso.default(null),
   replaces: z.string().nullable().default(null),
   replaced_by: z.string().nullable().default(null),
+  /** A requested cancel takes effect here (pending_cancel until then; the order can still fill). */
+  cancel_at: iso.default(null),
 });
 export type SimOrder = z.infer<typeof SimOrderSchema>;
 

@@ -150,7 +150,7 @@ export class SimBroker implements Broker, Quotes {
     const o: SimOrder = {
       id: `sim-${String(book.next_id++).padStart(8, '0')}`, filled_qty: 0, filled_avg_price: null, status: 'accepted', order_class: 'simple',
       submitted_at: at, filled_at: null, canceled_at: null, updated_at: at, parent_id: null, active: true,
-      live_at: new Date(now.getTime() + this.delay).toISOString(), checked_to: null, replaces: null, replaced_by: null,
+      live_at: new Date(now.getTime() + this.delay).toISOString(), checked_to: null, replaces: null, replaced_by: null, cancel_at: null,
       ...fields,
     };
     book.orders.push(o);
@@ -193,7 +193,8 @@ export class SimBroker implements Broker, Quotes {
     return this.tx((book, now) => {
       const o = book.orders.find((x) => x.id === id);
       if (!o) throw reject(`order ${id} not found`, 404);
-      if (done(o) || pending(o) || !o.active) throw reject(`order ${id} is not replaceable (status ${o.status})`);
+      // As Alpaca: not while accepted or pending_new, nor while a cancel is pending.
+      if (done(o) || pending(o) || !o.active || o.status === 'pending_cancel') throw reject(`order ${id} is not replaceable (status ${o.status})`);
       if (req.limit_price !== undefined && o.type !== 'limit') throw reject('limit_price can only be replaced on a limit order');
       if (req.stop_price !== undefined && o.type !== 'stop') throw reject('stop_price can only be replaced on a stop order');
       const n = {
@@ -252,17 +253,14 @@ export class SimBroker implements Broker, Quotes {
       // An exit pair is one order to the trader: cancelling either member cancels both.
       const parent = o.parent_id === null ? undefined : group.find((x) => x.id === o.parent_id);
       const targets = o.order_class === 'oco' && parent ? [parent] : o.parent_id !== null ? group.filter((x) => x.parent_id === o.parent_id) : [o];
-      for (const t of targets) if (!done(t)) this.matcher.close(t, 'canceled', now.getTime(), group);
+      for (const t of targets) if (!done(t)) this.matcher.requestCancel(t, now.getTime(), group);
     });
   }
 
   async cancelAllOrders(): Promise<OrderReport[]> {
     return this.tx((book, now) => {
       const hit = book.orders.filter((o) => !done(o));
-      for (const o of hit) {
-        o.status = 'canceled';
-        o.canceled_at = o.updated_at = now.toISOString();
-      }
+      for (const o of hit) this.matcher.requestCancel(o, now.getTime(), book.orders);
       const legs = legsOf(book.orders);
       return hit.map((o) => report(o, legs));
     });

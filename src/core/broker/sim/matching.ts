@@ -18,7 +18,7 @@ export interface MatchSettings {
   reject_symbols: ReadonlySet<string>;
 }
 
-type Event = { t: number; o: SimOrder } & ({ kind: 'live' } | { kind: 'fill'; px: number } | { kind: 'expire' });
+type Event = { t: number; o: SimOrder } & ({ kind: 'live' } | { kind: 'fill'; px: number } | { kind: 'cancel' } | { kind: 'expire' });
 interface Fill {
   t: number;
   seq: number;
@@ -28,7 +28,7 @@ interface Fill {
   px: number;
 }
 
-const KIND_RANK = { live: 0, fill: 1, expire: 2 } as const;
+const KIND_RANK = { live: 0, fill: 1, cancel: 2, expire: 3 } as const;
 const iso = (t: number) => new Date(t).toISOString();
 /** Money to 4 decimals. */
 export const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
@@ -135,8 +135,11 @@ export class Matcher {
     if (live > now) return null;
     if (pending(o)) return { t: live, o, kind: 'live' };
     const exp = this.expiry(o);
-    const hit = this.scan(o, this.start(o), Math.min(now, exp));
+    const cancel = o.cancel_at ? Date.parse(o.cancel_at) : Infinity;
+    // Until a requested cancel takes effect the order can still fill, as at a real venue.
+    const hit = this.scan(o, this.start(o), Math.min(now, exp, cancel));
     if (hit) return hit;
+    if (cancel <= now && cancel <= exp) return { t: cancel, o, kind: 'cancel' };
     return exp <= now ? { t: exp, o, kind: 'expire' } : null;
   }
 
@@ -196,8 +199,8 @@ export class Matcher {
 
   private apply(ev: Event, group: SimOrder[], fills: Fill[]): void {
     const { o, t } = ev;
-    if (ev.kind === 'expire') {
-      this.close(o, 'expired', t, group);
+    if (ev.kind === 'expire' || ev.kind === 'cancel') {
+      this.close(o, ev.kind === 'expire' ? 'expired' : 'canceled', t, group);
       return;
     }
     if (ev.kind === 'fill') {
@@ -227,6 +230,18 @@ export class Matcher {
       this.fill(o, qty, px, t, group, fills);
     }
     if (!done(o)) this.close(o, 'canceled', t, group);
+  }
+
+  /**
+   * A cancel request: an order not yet live is canceled at once; a live one is pending_cancel for a
+   * fill delay (it can still fill meanwhile), as Alpaca answers a DELETE.
+   */
+  requestCancel(o: SimOrder, t: number, group: SimOrder[]): void {
+    if (pending(o)) return this.close(o, 'canceled', t, group);
+    if (o.status === 'pending_cancel') return;
+    o.status = 'pending_cancel';
+    o.cancel_at = iso(t + this.s.fill_delay_ms);
+    o.updated_at = iso(t);
   }
 
   /** End an order that did not fill in full; a parent's held legs live on for what did fill. */
