@@ -110,12 +110,15 @@ export async function applyOrderUpdate(d: OmsDeps, o: OrderReport, source: Sourc
 export async function applyOrderUpdates(d: OmsDeps, orders: readonly OrderReport[], source: Source): Promise<Array<ApplyResult | null>> {
   const at0 = d.clock.now().toISOString();
   const peek = d.store.peek(IdempotencyFile).orders;
-  const out: Array<ApplyResult | null> = orders.map((o) => {
+  // Settled without the lock: orders placed outside kobe (left to reconcile) and no-op reports.
+  const out: Array<ApplyResult | null> = [];
+  const todo: Array<readonly [OrderReport, number]> = [];
+  orders.forEach((o, i) => {
     const rec = recordFor(peek, o);
-    if (!rec) return o.client_order_id.startsWith('kobe-') ? undefined! : null;
-    return planUpdate(rec, o, at0).noop ? { client_order_id: rec.client_order_id, status: rec.status, changed: false, fills: [], problems: [] } : undefined!;
+    if (!rec && !o.client_order_id.startsWith('kobe-')) out[i] = null;
+    else if (rec && planUpdate(rec, o, at0).noop) out[i] = { client_order_id: rec.client_order_id, status: rec.status, changed: false, fills: [], problems: [] };
+    else todo.push([o, i]);
   });
-  const todo = orders.map((o, i) => [o, i] as const).filter(([, i]) => out[i] === undefined);
   if (!todo.length) return out;
   return withOmsLock(d, async () => {
     const now = d.clock.now();
@@ -156,7 +159,7 @@ export async function applyOrderUpdates(d: OmsDeps, orders: readonly OrderReport
         d.events.emit('order_update_problem', { client_order_id: x.cid, broker_order_id: x.o.id, problem: p, source }, 'error');
         await d.audit.append('order_update_problem', { client_order_id: x.cid, broker_order_id: x.o.id, symbol: x.o.symbol, problem: p, source });
       }
-      const booked = await bookPending(d, x.cid, now);
+      const booked = await bookPending(d, x.cid, now, new Set(x.fills.map((f) => f.key)));
       const updated = d.store.peek(IdempotencyFile).orders[x.cid];
       if (updated.status !== x.was) {
         d.events.emit('order_status', { client_order_id: x.cid, from: x.was, to: updated.status, broker_status: x.o.status, filled_qty: updated.filled_qty, source });
@@ -170,14 +173,14 @@ export async function applyOrderUpdates(d: OmsDeps, orders: readonly OrderReport
   });
 }
 
-/** Book every recorded fill of `cid` that is not booked yet (also the recovery after a crash). */
-async function bookPending(d: OmsDeps, cid: string, now: Date): Promise<{ fills: FillRecord[]; problems: string[] }> {
+/** Book every recorded fill of `cid` that is not booked yet (`fresh`: recorded by this very call). */
+async function bookPending(d: OmsDeps, cid: string, now: Date, fresh: ReadonlySet<string> = new Set()): Promise<{ fills: FillRecord[]; problems: string[] }> {
   const rec = d.store.peek(IdempotencyFile).orders[cid];
   if (!rec.fills.some((f) => !f.booked)) return { fills: [], problems: [] };
   const out: FillRecord[] = [];
   const problems: string[] = [];
   for (const f of rec.fills.filter((x) => !x.booked)) {
-    const b = await bookFill(d.store, d.logsDir, rec, f, now);
+    const b = await bookFill(d.store, d.logsDir, rec, f, now, !fresh.has(f.key));
     const data = { client_order_id: cid, symbol: rec.intent.symbol, side: rec.intent.side, kind: rec.intent.kind, qty: f.qty, price: f.price, fill_key: f.key, leg: f.leg, position_qty: b.position_after?.qty ?? 0 };
     d.events.emit('order_filled', data);
     await d.audit.append('order_filled', data);

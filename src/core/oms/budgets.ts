@@ -50,6 +50,9 @@ export async function writeBudgetSnapshots(store: StateStore, day: string): Prom
   const orders = store.peek(IdempotencyFile).orders;
   const d = dailyUsage(orders, day);
   const w = weeklyUsage(orders, day);
-  await store.write(DailyBudgetFile, { version: 1, date: day, notional_used: d.notional, entries: d.entries });
-  await store.write(WeeklyBudgetFile, { version: 1, week_start: w.week_start, new_exposure: w.new_exposure, entries_by_day: w.entries_by_day });
+  const daily = { version: 1 as const, date: day, notional_used: d.notional, entries: d.entries };
+  const weekly = { version: 1 as const, week_start: w.week_start, new_exposure: w.new_exposure, entries_by_day: w.entries_by_day };
+  // Most updates (accepted -> new, a fill already reserved) leave the figures as they were: no rewrite.
+  if (JSON.stringify(store.peek(DailyBudgetFile)) !== JSON.stringify(daily)) await store.write(DailyBudgetFile, daily);
+  if (JSON.stringify(store.peek(WeeklyBudgetFile)) !== JSON.stringify(weekly)) await store.write(WeeklyBudgetFile, weekly);
 }

@@ -42,14 +42,19 @@ function exitReason(r: IdempotencyRecord, f: FillRecord): string {
   return r.intent.kind === 'exit' ? 'signal' : r.intent.kind;
 }
 
-/** Book `f` of record `r` into the journal, then the ledger (each idempotent by the fill key). */
-export async function bookFill(store: StateStore, logsDir: string, r: IdempotencyRecord, f: FillRecord, now: Date): Promise<Booked> {
+/**
+ * Book `f` of record `r` into the journal, then the ledger (each idempotent by the fill key).
+ * `recovering`: the fill was recorded by an earlier run that may have journaled it before dying,
+ * so the journal is searched for it; a fill recorded just now cannot be there (no scan).
+ */
+export async function bookFill(store: StateStore, logsDir: string, r: IdempotencyRecord, f: FillRecord, now: Date, recovering: boolean): Promise<Booked> {
   const i = r.intent;
-  const before = store.read(PositionsFile).positions.find((p) => p.symbol === i.symbol) ?? null;
-  const already = store.read(PositionsFile).applied_fills.includes(f.key);
+  const ledger = store.peek(PositionsFile);
+  const before = ledger.positions.find((p) => p.symbol === i.symbol) ?? null;
+  const already = ledger.applied_fills.includes(f.key);
   // A sell is journaled for what the ledger held (the rest is a named problem, never booked).
   const journalQty = i.side === 'buy' ? f.qty : Math.min(f.qty, before?.qty ?? 0);
-  if (!journalHas(logsDir, f.key) && !already && journalQty > 0) {
+  if (!already && journalQty > 0 && !(recovering && journalHas(logsDir, f.key))) {
     const common = { ts: f.at, symbol: i.symbol, qty: journalQty, price: f.price, client_order_id: r.client_order_id, session_date: i.session_date, fill_key: f.key };
     if (i.side === 'buy') {
       await appendTrade(logsDir, { ...common, event: 'fill', side: 'buy', strategy: i.strategy, stop: r.plan?.stop ?? null, target: r.plan?.target ?? null, time_stop_bars: r.plan?.time_stop_bars ?? null, signal_price: r.plan?.signal_price ?? null, signal_date: r.plan?.signal_date ?? null });
