@@ -8,7 +8,7 @@ import type { Kit } from '../cli/kit.js';
 import type { Output } from '../cli/output.js';
 import { CheckFailed } from '../core/errors.js';
 import { submitIntent, sessionOf, type SubmitOutcome } from '../core/oms/submit.js';
-import { syncOrders, waitFinal } from '../core/oms/sync.js';
+import { listAllOrders, syncOrders, waitFinal } from '../core/oms/sync.js';
 import { IdempotencyFile } from '../core/state/schemas.js';
 import { runCancel } from './orders/cancel.js';
 
@@ -44,7 +44,7 @@ export async function runCloseAll(ctx: KobeContext, opts: { yes: boolean }): Pro
     if (!(err instanceof CheckFailed)) throw err;
   }
   await syncOrders(deps);
-  const stillOpen = new Set((await broker.listOrders({ status: 'open', limit: 500 })).map((o) => o.symbol));
+  const stillOpen = new Set((await listAllOrders(broker, undefined, 'open')).map((o) => o.symbol));
   const now = (await broker.positions()).filter((p) => p.qty !== 0);
   const closes: CloseAllResult['closes'] = [];
   const sent: string[] = [];

@@ -20,12 +20,12 @@ export interface SyncResult {
 const PAGE = 500;
 const LIST_ABOVE = 20;
 
-/** Every order submitted after `after`, paging back with `until` (a page holds at most 500). */
-export async function listAllOrders(broker: Broker, after: string): Promise<OrderReport[]> {
+/** Every order (of `status`) submitted after `after`, paging back with `until` (a page holds at most 500). */
+export async function listAllOrders(broker: Broker, after?: string, status: 'open' | 'all' = 'all'): Promise<OrderReport[]> {
   const seen = new Map<string, OrderReport>();
   let until: string | undefined;
   for (let page = 0; page < 1_000; page++) {
-    const batch = await broker.listOrders({ status: 'all', limit: PAGE, after, until, direction: 'desc' });
+    const batch = await broker.listOrders({ status, limit: PAGE, after, until, direction: 'desc' });
     for (const o of batch) seen.set(o.id, o);
     if (batch.length < PAGE) break;
     const last = batch[batch.length - 1].submitted_at;

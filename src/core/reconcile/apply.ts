@@ -9,7 +9,7 @@ import { cancelAndConfirm } from '../oms/exit.js';
 import { protectiveOf, type ProtectOutcome } from '../oms/protect.js';
 import { statusOf } from '../oms/status.js';
 import { resolveUnresolved, type SubmitDeps } from '../oms/submit.js';
-import { syncOrders } from '../oms/sync.js';
+import { listAllOrders, syncOrders } from '../oms/sync.js';
 import type { Broker, OrderReport } from '../ports/broker.js';
 import type { Clock } from '../ports/clock.js';
 import { atomicWrite } from '../state/atomic.js';
@@ -65,7 +65,7 @@ export interface ReconcileReport {
 const orderStatus = (o: OrderReport): OrderStatus => statusOf(o);
 
 async function snapshot(d: ReconcileDeps): Promise<Discrepancy[]> {
-  const [positions, open] = await Promise.all([d.broker.positions(), d.broker.listOrders({ status: 'open', limit: 500 })]);
+  const [positions, open] = await Promise.all([d.broker.positions(), listAllOrders(d.broker, undefined, 'open')]);
   return findDiscrepancies({ brokerPositions: positions, brokerOpenOrders: open, ledger: d.store.read(PositionsFile).positions, store: d.store.read(IdempotencyFile).orders, splits: recordedSplits(d) });
 }
 
@@ -112,7 +112,7 @@ async function applyFixes(d: ReconcileDeps, ds: Discrepancy[], adopt: ReadonlySe
   }
   const orphans = ds.filter((y) => y.type === 'ORPHAN_ORDER');
   if (orphans.length) {
-    const open = await d.broker.listOrders({ status: 'open', limit: 500 });
+    const open = await listAllOrders(d.broker, undefined, 'open');
     await d.store.update(IdempotencyFile, (f) => {
       for (const x of orphans) {
         const o = open.find((z) => z.client_order_id === x.client_order_id);
