@@ -18,7 +18,7 @@ await build({
   // The packages on the hot paths are bundled too; these load from node_modules as published
   // (vendor SDKs and the browser driver are loaded only by the commands that need them; yaml's
   // CommonJS build loses its named exports when bundled).
-  external: ['yaml', '@polygon.io/client-js', '@alpacahq/alpaca-trade-api', 'playwright-core', 'prom-client', 'chalk', 'ora'],
+  external: ['yaml', 'bullmq', 'ioredis', '@polygon.io/client-js', '@alpacahq/alpaca-trade-api', 'playwright-core', 'prom-client', 'chalk', 'ora'],
   // CommonJS dependencies expect require, __filename and __dirname (write-file-atomic names its
   // temp files from __filename).
   banner: {
