@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import path from 'node:path';
 import { runDataPrefetch, type DataPrefetchOptions } from '../../src/commands/data/prefetch.js';
 import { createPolygonMarketData } from '../../src/core/data/polygon/index.js';
+import { ProviderError } from '../../src/core/data/errors.js';
 import { AuthError, CheckFailed, ConnectivityError, ExitCode, PlanLimitError } from '../../src/core/errors.js';
 import { addSessions, countSessions } from '../../src/core/market/calendar.js';
 import { lastCompletedSession } from '../../src/core/market/sessions.js';
@@ -116,13 +117,40 @@ describe('data prefetch: incremental', () => {
     const store = await t.ctx.bars();
     const before = store.load('AAPL');
     advanceSessions(1);
-    fake.scenario = { split: { symbol: 'AAPL', ratio: 2 } };
+    const exDate = last();
+    fake.scenario = { split: { symbol: 'AAPL', ratio: 2, date: exDate } };
     fake.requests.length = 0;
     const r = await run({ symbols: ['AAPL'], start: '2024-06-03' });
-    expect(fromDates('AAPL')).toEqual([addSessions(before.length ? isoDay(before.dates[before.length - 1]) : '', -5), '2024-06-03']);
-    expect(r.symbols[0].note).toMatch(/adjusted history changed \(stored closes x2\.0000, a split\?\): fetched whole/);
+    const from = addSessions(before.length ? isoDay(before.dates[before.length - 1]) : '', -5);
+    expect(fromDates('AAPL')).toEqual([from, '2024-06-03']);
+    // Between the two bar requests, the provider is asked which split it was; the index records it.
+    const lookup = fake.requests.find((q) => q.path === '/v3/reference/splits')!;
+    expect(lookup.query).toMatchObject({ ticker: 'AAPL', 'execution_date.gte': from, 'execution_date.lte': last() });
+    expect(r.symbols[0].note).toBe(`adjusted history changed (stored closes x2.0000, a split?): fetched whole; Polygon records a split 2:1 on ${exDate}`);
     const after = store.load('AAPL');
     expect(after.close[0]).toBeCloseTo(before.close[0] / 2, 6);
+    expect(store.index().symbols.AAPL.splits).toEqual([{ date: exDate, ratio: 2 }]);
+    // A revision that is no split keeps the recorded split and says the provider has none.
+    advanceSessions(1);
+    fake.scenario = { split: { symbol: 'AAPL', ratio: 4, date: '2020-01-02' } };
+    const again = await run({ symbols: ['AAPL'], start: '2024-06-03' });
+    expect(again.symbols[0].note).toMatch(/fetched whole; Polygon records no split since \d{4}-\d\d-\d\d \(a revision or another adjustment\)$/);
+    expect(store.index().symbols.AAPL.splits).toEqual([{ date: exDate, ratio: 2 }]);
+  });
+
+  it('a split lookup that fails costs only the split name: the adjusted history is still stored', async () => {
+    await setup();
+    await run({ symbols: ['AAPL'], start: '2024-06-03' });
+    advanceSessions(1);
+    fake.scenario = { split: { symbol: 'AAPL', ratio: 0.5, date: last() } };
+    const md = await t.ctx.marketData('polygon');
+    md.splits = async () => {
+      throw new ProviderError('Polygon splits (page 1) for AAPL: field date is not usable ("x")');
+    };
+    const r = await run({ symbols: ['AAPL'], start: '2024-06-03' });
+    expect(r.symbols[0]).toMatchObject({ status: 'fetched' });
+    expect(r.symbols[0].note).toMatch(/fetched whole; split lookup failed: Polygon splits \(page 1\) for AAPL: field date is not usable/);
+    expect((await t.ctx.bars()).index().symbols.AAPL.splits).toEqual([]);
   });
 
   it('a plan refusal (403 NOT_AUTHORIZED, data timeframe) is its own error: exit 5 with a later --start, not a bad key', async () => {

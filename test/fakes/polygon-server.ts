@@ -40,7 +40,7 @@ export interface FakePolygonScenario {
   /** Revised closes: the bar of `symbol` on `date` closes at `close` (high/low widened to hold it). */
   revise?: Array<{ symbol: string; date: string; close: number }>;
   /** Every bar's prices divided by `ratio` for `symbol` (a split after the bars were stored). */
-  split?: { symbol: string; ratio: number };
+  split?: { symbol: string; ratio: number; /** Ex date /v3/reference/splits reports (default 2025-01-02). */ date?: string };
   /** 403 NOT_AUTHORIZED "plan doesn't include this data timeframe" for a range starting before this date. */
   planHistoryFrom?: string;
   /** 503 to every request after the first `n` (the provider going down mid-run). */
@@ -148,6 +148,15 @@ export class FakePolygonServer extends LocalHttpFake {
     this.timers.add(t);
   }
 
+  /** The scenario's split as /v3/reference/splits rows for the requested ticker and execution_date range. */
+  private splits(url: URL): Array<Record<string, unknown>> {
+    const sp = this.scenario.split;
+    const q = (k: string) => url.searchParams.get(k);
+    const date = sp?.date ?? '2025-01-02';
+    if (!sp || q('ticker') !== sp.symbol || (q('execution_date.gte') ?? '') > date || (q('execution_date.lte') ?? '9999') < date) return [];
+    return [{ execution_date: date, split_from: sp.ratio >= 1 ? 1 : Math.round(1 / sp.ratio), split_to: sp.ratio >= 1 ? sp.ratio : 1, ticker: sp.symbol }];
+  }
+
   /** A generated bar with the scenario's revisions and split applied. */
   private adjusted(symbol: string, b: WireBar): Record<string, unknown> {
     const out = { ...b };
@@ -176,6 +185,7 @@ export class FakePolygonServer extends LocalHttpFake {
       return json(429, { status: 'ERROR', request_id: requestId, error: "You've exceeded the maximum requests per minute, please wait or upgrade your subscription to continue. https://polygon.io/pricing" }, ra === undefined ? undefined : { 'Retry-After': ra });
     }
     if (sc.serverErrors && n <= sc.serverErrors.requests) return json(sc.serverErrors.status ?? 500, { status: 'ERROR', request_id: requestId, error: 'Internal server error' });
+    if (url.pathname === '/v3/reference/splits') return json(200, { status: 'OK', request_id: requestId, results: this.splits(url) });
     if (!m) return json(404, { status: 'NOT_FOUND', request_id: requestId, message: 'Not found' });
     if (sc.notFound?.includes(symbol)) return json(404, { status: 'NOT_FOUND', request_id: requestId, message: `Ticker ${symbol} not found` });
     const recorded = path.join(FIXTURES, `${url.pathname}.json`);

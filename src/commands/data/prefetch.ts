@@ -7,9 +7,10 @@ import type { Output } from '../../cli/output.js';
 import { ProviderError } from '../../core/data/errors.js';
 import { mergeFresh, planRefresh, rescaledBy, seriesRange, sessionsBehind, type RefreshPlan } from '../../core/data/refresh.js';
 import { loadUniverse, parseSymbolList, writeUniverse } from '../../core/data/universe.js';
-import { AuthError, CheckFailed, ConnectivityError, PlanLimitError, UsageError } from '../../core/errors.js';
+import { mergeSplits, splitText } from '../../core/data/splits.js';
+import { AuthError, CheckFailed, ConnectivityError, KobeError, PlanLimitError, UsageError } from '../../core/errors.js';
 import { lastCompletedSession } from '../../core/market/sessions.js';
-import type { BarProvider, MarketData } from '../../core/ports/market-data.js';
+import type { BarProvider, MarketData, SplitRecord } from '../../core/ports/market-data.js';
 import type { BarSeries } from '../../core/strategy/bars.js';
 
 /** Validated flags of `data prefetch`. */
@@ -176,8 +177,17 @@ export async function runDataPrefetch(ctx: KobeContext, opts: DataPrefetchOption
       let got = await fetch(symbol, plan.from, plan.to, step);
       let pages = got.pages;
       const factor = plan.kind === 'incremental' && stored ? rescaledBy(stored, got.series) : null;
+      let found: SplitRecord[] = [];
       if (factor !== null) {
         notes.push(`adjusted history changed (stored closes x${factor.toFixed(4)}, a split?): fetched whole`);
+        // The provider names the split (recorded in the index, named by reconcile); a failed lookup only loses that name.
+        try {
+          found = await md!.splits(symbol, plan.from, end);
+          notes.push(found.length ? `${name} records a split ${found.map(splitText).join(', ')}` : `${name} records no split since ${plan.from} (a revision or another adjustment)`);
+        } catch (err) {
+          if (!(err instanceof KobeError)) throw err;
+          notes.push(`split lookup failed: ${err.message}`);
+        }
         plan = { kind: 'full', from: e!.fetched?.start ?? start, to: end };
         stored = null;
         got = await fetch(symbol, plan.from, plan.to, step);
@@ -198,7 +208,7 @@ export async function runDataPrefetch(ctx: KobeContext, opts: DataPrefetchOption
       if (fresh.length > 0) {
         // `fetched` is what the bars cover: from the requested start (nothing earlier exists there) to the last bar received.
         const from = plan.kind === 'incremental' ? (e!.fetched?.start ?? e!.first ?? plan.from) : plan.from;
-        await store.write(series, { source: provider, splits: stored ? e!.splits : [], fetched: { start: from < first ? from : first, end: last } });
+        await store.write(series, { source: provider, splits: mergeSplits(e?.source === provider ? e.splits : [], found), fetched: { start: from < first ? from : first, end: last } });
       }
       const behind = sessionsBehind(last, end);
       if (behind > 0) {

@@ -18,6 +18,12 @@ export interface FetchProgress {
   bars: number;
 }
 
+/** A stock split on `date` (its ex date: the first session at the post-split price); `ratio` is shares after per share before (2 for 2:1, 0.5 for 1:2). */
+export interface SplitRecord {
+  date: string;
+  ratio: number;
+}
+
 /** Who serves the bars (recorded as the bar store's source). */
 export type BarProvider = 'polygon' | 'alpaca';
 
@@ -28,4 +34,6 @@ export interface MarketData {
   requests(): number;
   /** Adjusted daily bars of `symbol` for sessions in [start, end] (YYYY-MM-DD, ET calendar dates). */
   dailyBars(symbol: string, start: string, end: string, onProgress?: (p: FetchProgress) => void): Promise<DailyBars>;
+  /** Splits of `symbol` with an ex date in [start, end], oldest first. */
+  splits(symbol: string, start: string, end: string): Promise<SplitRecord[]>;
 }

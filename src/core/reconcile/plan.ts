@@ -53,7 +53,7 @@ export function findDiscrepancies(x: ReconcileInput): Discrepancy[] {
     if (split) {
       const seen = recordedSplit(x.splits?.[sym], l.entry_date, split);
       const by = seen ? `; the data provider recorded a ${splitName(split)} split on ${seen.date}` : '';
-      out.push({ type: 'SPLIT_ADJUSTED', symbol: sym, severity: 'high', detail: `${splitName(split)} split: ledger ${l.qty} @ ${l.avg_price.toFixed(2)} -> broker ${b.qty} @ ${b.avg_entry_price.toFixed(2)}${by}`, action: 'kobe reconcile --fix --yes rescales qty, stop, target and the resting stop', notional: 0 });
+      out.push({ type: 'SPLIT_ADJUSTED', symbol: sym, severity: 'high', detail: `${splitName(split)} split: ledger ${l.qty} @ ${l.avg_price.toFixed(2)} -> broker ${b.qty} @ ${b.avg_entry_price.toFixed(2)}${by}`, action: `kobe reconcile --fix --yes rescales qty, stop, target and the resting stop; \`kobe data prefetch --symbols ${sym}\` re-fetches its adjusted history (the evening refresh also does)`, notional: 0 });
     } else {
       if (b.qty !== l.qty) out.push({ type: 'QUANTITY_MISMATCH', symbol: sym, severity: 'critical', detail: `broker ${b.qty}, ledger ${l.qty}`, action: 'set the ledger quantity to the broker\'s', notional: Math.abs(b.qty - l.qty) * px });
       if (l.avg_price > 0 && Math.abs(b.avg_entry_price - l.avg_price) / l.avg_price > PRICE_TOLERANCE) {

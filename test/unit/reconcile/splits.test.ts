@@ -76,7 +76,7 @@ async function splitScenario(ratio: number, orders: 'cancel' | 'adjust', expecte
   expect(first.discrepancies).toEqual([{
     type: 'SPLIT_ADJUSTED', symbol: 'AAPL', severity: 'high', notional: 0,
     detail: `${expected.name} split: ledger 100 @ 100.00 -> broker ${expected.qty} @ ${expected.avg}; the data provider recorded a ${expected.name} split on 2025-01-15`,
-    action: 'kobe reconcile --fix --yes rescales qty, stop, target and the resting stop',
+    action: 'kobe reconcile --fix --yes rescales qty, stop, target and the resting stop; `kobe data prefetch --symbols AAPL` re-fetches its adjusted history (the evening refresh also does)',
   }]);
   expect(first.mismatch_notional).toBe(0);
   expect(first.clean).toBe(false);

@@ -14,7 +14,8 @@ import { AuthError, ConnectivityError, KobeError, PlanLimitError } from '../../e
 import { sdkParams, type AlpacaDataOptions, type FetchLike } from '../../broker/alpaca/client.js';
 import { KEY_HINT, apiMessage, toKobeError } from '../../broker/alpaca/errors.js';
 import { ProviderError } from '../errors.js';
-import { parseBarsPage, type AlpacaBarsPage } from './map.js';
+import type { SplitRecord } from '../../ports/market-data.js';
+import { parseBarsPage, parseSplitsPage, type AlpacaBarsPage } from './map.js';
 
 /** What the bars client is built from. */
 export interface AlpacaBarsOptions extends AlpacaDataOptions {
@@ -28,6 +29,7 @@ const RESUME_HINT = 'a re-run resumes: symbols already complete are skipped';
 /** Paged daily bars of one symbol from Alpaca market data. */
 export class AlpacaBarsClient {
   private readonly stocks: marketData.StockApi;
+  private readonly actions: marketData.CorporateActionsApi;
   private readonly secrets: string[];
   /** HTTP requests made so far, retries included. */
   requests = 0;
@@ -40,6 +42,7 @@ export class AlpacaBarsClient {
     };
     const cfg = new marketData.Configuration(sdkParams(o.dataUrl, o, counted));
     this.stocks = new marketData.StockApi(cfg);
+    this.actions = new marketData.CorporateActionsApi(cfg);
     this.secrets = [o.keyId, o.secret];
   }
 
@@ -57,6 +60,34 @@ export class AlpacaBarsClient {
       if (token) seen.add(token);
     } while (token);
     return pages;
+  }
+
+  /** Forward and reverse splits of `symbol` with an ex date in [start, end], every page, oldest first. */
+  async splits(symbol: string, start: string, end: string): Promise<SplitRecord[]> {
+    const out: SplitRecord[] = [];
+    const seen = new Set<string>();
+    let token: string | undefined;
+    for (let n = 1; ; n++) {
+      const what = `GET /v1/corporate-actions?symbols=${symbol}&types=forward_split,reverse_split ${start}..${end}${n > 1 ? ` page ${n}` : ''}`;
+      let body: unknown;
+      try {
+        const res = await this.actions.corporateActionsRaw({ symbols: symbol, types: 'forward_split,reverse_split', start: new Date(`${start}T00:00:00Z`), end: new Date(`${end}T00:00:00Z`), limit: 1000, pageToken: token });
+        const text = await res.raw.text();
+        try {
+          body = JSON.parse(text);
+        } catch {
+          throw new ProviderError(`Alpaca answered ${what} with a body that is not JSON`, { details: { symbol, page: n } });
+        }
+      } catch (err) {
+        throw err instanceof ProviderError ? err : this.failure(err, symbol, what, start);
+      }
+      const page = parseSplitsPage(body, symbol, n);
+      out.push(...page.splits);
+      token = page.nextPageToken ?? undefined;
+      if (!token) return out.sort((a, b) => (a.date < b.date ? -1 : 1));
+      if (seen.has(token) || n >= MAX_PAGES) throw new ProviderError(`Alpaca pagination of ${symbol}'s corporate actions does not end`, { details: { symbol } });
+      seen.add(token);
+    }
   }
 
   private async page(symbol: string, start: string, end: string, pageToken: string | undefined, n: number): Promise<AlpacaBarsPage> {

@@ -24,5 +24,6 @@ export function createAlpacaMarketData(opts: AlpacaBarsOptions): AlpacaMarketDat
       });
       return { series: alpacaBarsToSeries(symbol, pages.flatMap((p) => p.bars)), pages: pages.length, requests: client.requests - before };
     },
+    splits: (symbol, start, end) => client.splits(symbol, start, end),
   };
 }

@@ -6,6 +6,8 @@ import { etDate } from '../../market/time.js';
 import { dayNumber, type BarSeries } from '../../strategy/bars.js';
 import { ProviderError } from '../errors.js';
 import { seriesFromOhlcv } from '../ohlcv.js';
+import { splitRecord } from '../splits.js';
+import type { SplitRecord } from '../../ports/market-data.js';
 
 const PageSchema = z
   .object({
@@ -46,4 +48,25 @@ export function alpacaBarsToSeries(symbol: string, bars: readonly unknown[]): Ba
     return { day: dayNumber(etDate(t!)), date: etDate(t!), b: r.data };
   });
   return seriesFromOhlcv('Alpaca', symbol, rows);
+}
+
+const ActionsSchema = z
+  .object({
+    corporate_actions: z.object({ forward_splits: z.array(z.unknown()).nullish(), reverse_splits: z.array(z.unknown()).nullish() }).passthrough(),
+    next_page_token: z.string().nullish(),
+  })
+  .passthrough();
+
+/** One validated page of GET /v1/corporate-actions: `symbol`'s forward and reverse splits (ex date, new_rate : old_rate). */
+export function parseSplitsPage(body: unknown, symbol: string, page: number): { splits: SplitRecord[]; nextPageToken: string | null } {
+  const where = `Alpaca corporate actions (page ${page})`;
+  const r = ActionsSchema.safeParse(body);
+  if (!r.success) throw new ProviderError(`${where} for ${symbol}: field ${r.error.issues[0].path.join('.') || '(root)'} ${r.error.issues[0].message.toLowerCase()}`, { details: { symbol, page } });
+  const ca = r.data.corporate_actions;
+  const splits = [...(ca.forward_splits ?? []), ...(ca.reverse_splits ?? [])].map((raw) => {
+    const x = (raw ?? {}) as Record<string, unknown>;
+    if (typeof x.symbol === 'string' && x.symbol.toUpperCase() !== symbol.toUpperCase()) throw new ProviderError(`${where} for ${symbol}: answered with a split of ${x.symbol}`, { details: { symbol, page } });
+    return splitRecord(where, symbol, x.ex_date, x.new_rate, x.old_rate);
+  });
+  return { splits, nextPageToken: r.data.next_page_token || null };
 }

@@ -13,7 +13,18 @@
 import { GetStocksAggregatesSortEnum, GetStocksAggregatesTimespanEnum, restClient } from '@polygon.io/client-js';
 import { RateLimiter, type Sleep } from '../../util/rate-limiter.js';
 import { ProviderError, classify, failureError, isRetryable, scrubKey, type Failure } from './errors.js';
-import { parseAggsPage, type AggsPage } from './map.js';
+import type { SplitRecord } from '../../ports/market-data.js';
+import { parseAggsPage, parseSplitsPage, type AggsPage } from './map.js';
+
+/** A response body read as text -> JSON, or the provider's error with the start of the body (key scrubbed). */
+function parseText(text: unknown, symbol: string, n: number, url: string, apiKey: string): unknown {
+  try {
+    return typeof text === 'string' ? JSON.parse(text) : text;
+  } catch (err) {
+    const excerpt = scrubKey(String(text).slice(0, 60), apiKey).replace(/\s+/g, ' ');
+    throw new ProviderError(`Polygon sent malformed JSON for ${symbol} (page ${n}, ${scrubKey(url, apiKey)}): ${(err as Error).message}; body starts "${excerpt}"`, { details: { symbol, page: n } });
+  }
+}
 
 /** Everything the client needs; time and sleep are injected so tests never wait. */
 export interface PolygonClientOptions {
@@ -90,6 +101,27 @@ export class PolygonClient {
     return { pages, requests: this.requests - before };
   }
 
+  /** Splits of `symbol` with an execution (ex) date in [start, end] (GET /v3/reference/splits), every page. */
+  async splits(symbol: string, start: string, end: string): Promise<SplitRecord[]> {
+    const range = { start, end };
+    let url = `${this.base}/v3/reference/splits?ticker=${encodeURIComponent(symbol)}`;
+    let text = await this.withRetries(symbol, range, url, () =>
+      this.api.listStockSplits(symbol, undefined, undefined, undefined, undefined, undefined, undefined, start, undefined, end, undefined, undefined, 1000, undefined, this.requestOptions),
+    );
+    const out: SplitRecord[] = [];
+    const seen = new Set<string>();
+    for (let n = 1; ; n++) {
+      const page = parseSplitsPage(parseText(text, symbol, n, url, this.o.apiKey), symbol, n);
+      out.push(...page.splits);
+      if (!page.nextUrl) return out.sort((a, b) => (a.date < b.date ? -1 : 1));
+      url = this.rebase(page.nextUrl, symbol);
+      if (seen.has(url) || n >= MAX_PAGES) throw new ProviderError(`Polygon pagination of ${symbol}'s splits does not end`, { details: { symbol } });
+      seen.add(url);
+      const next = url;
+      text = await this.withRetries(symbol, range, next, () => this.http.get(next, { ...this.requestOptions, params: { apiKey: this.o.apiKey } }));
+    }
+  }
+
   /** next_url's path and query on the configured base (without any apiKey it may carry). */
   private rebase(next: string, symbol: string): string {
     let u: URL;
@@ -105,14 +137,7 @@ export class PolygonClient {
   /** One page: paced, retried, parsed and validated. */
   private async page(symbol: string, range: { start: string; end: string }, url: string, n: number, send: () => Promise<unknown>): Promise<AggsPage> {
     const text = await this.withRetries(symbol, range, url, send);
-    let body: unknown;
-    try {
-      body = typeof text === 'string' ? JSON.parse(text) : text;
-    } catch (err) {
-      const excerpt = scrubKey(String(text).slice(0, 60), this.o.apiKey).replace(/\s+/g, ' ');
-      throw new ProviderError(`Polygon sent malformed JSON for ${symbol} (page ${n}, ${scrubKey(url, this.o.apiKey)}): ${(err as Error).message}; body starts "${excerpt}"`, { details: { symbol, page: n } });
-    }
-    return parseAggsPage(body, symbol, n);
+    return parseAggsPage(parseText(text, symbol, n, url, this.o.apiKey), symbol, n);
   }
 
   private async withRetries(symbol: string, range: { start: string; end: string }, url: string, send: () => Promise<unknown>): Promise<unknown> {

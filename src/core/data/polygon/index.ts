@@ -43,5 +43,6 @@ export function createPolygonMarketData(opts: PolygonOptions): PolygonMarketData
       const series = barsToSeries(symbol, pages.flatMap((p) => p.results));
       return { series, pages: pages.length, requests };
     },
+    splits: (symbol, start, end) => client.splits(symbol, start, end),
   };
 }

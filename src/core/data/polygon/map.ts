@@ -6,6 +6,8 @@ import { etDate } from '../../market/time.js';
 import { dayNumber, type BarSeries } from '../../strategy/bars.js';
 import { ProviderError } from './errors.js';
 import { seriesFromOhlcv } from '../ohlcv.js';
+import { splitRecord } from '../splits.js';
+import type { SplitRecord } from '../../ports/market-data.js';
 
 const PageSchema = z
   .object({
@@ -72,4 +74,18 @@ export function barsToSeries(symbol: string, bars: readonly unknown[]): BarSerie
     return { day: dayNumber(date), date, b: r.data };
   });
   return seriesFromOhlcv('Polygon', symbol, rows);
+}
+
+/** One validated page of GET /v3/reference/splits for `symbol` (rows for other tickers are an error). */
+export function parseSplitsPage(body: unknown, symbol: string, page: number): { splits: SplitRecord[]; nextUrl: string | null } {
+  const where = `Polygon splits (page ${page})`;
+  const r = PageSchema.safeParse(body);
+  if (!r.success) throw new ProviderError(`${where} for ${symbol}: field ${r.error.issues[0].path.join('.') || '(root)'} ${r.error.issues[0].message.toLowerCase()}`, { details: { symbol, page } });
+  if (!GOOD_STATUS.has(r.data.status)) throw new ProviderError(`${where} for ${symbol}: status ${r.data.status}`, { details: { symbol, page, status: r.data.status } });
+  const splits = (r.data.results ?? []).map((raw) => {
+    const x = (raw ?? {}) as Record<string, unknown>;
+    if (typeof x.ticker === 'string' && x.ticker.toUpperCase() !== symbol.toUpperCase()) throw new ProviderError(`${where} for ${symbol}: answered with a split of ${x.ticker}`, { details: { symbol, page } });
+    return splitRecord(where, symbol, x.execution_date, x.split_to, x.split_from);
+  });
+  return { splits, nextUrl: r.data.next_url || null };
 }
