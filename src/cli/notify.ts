@@ -15,7 +15,7 @@ export async function notifyOperator(ctx: KobeContext, kind: AlertKind, text: st
     } catch {
       envText = '';
     }
-    if (!ctx.env.TELEGRAM_BOT_TOKEN && !/^\s*(export\s+)?TELEGRAM_BOT_TOKEN\s*=\s*['"]?[^\s'"#]/m.test(envText)) return null;
+    if (!ctx.env.TELEGRAM_BOT_TOKEN && !/^[ \t]*(export[ \t]+)?TELEGRAM_BOT_TOKEN[ \t]*=[ \t]*['"]?[^\s'"#]/m.test(envText)) return null;
     const s = await ctx.secrets();
     // No keys, no alerting: decided before config (zod, yaml) is even loaded.
     if (!s.TELEGRAM_BOT_TOKEN || !s.TELEGRAM_CHAT_ID) return null;

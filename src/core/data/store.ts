@@ -8,8 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { StateError, UsageError, errnoCode, errorText } from '../errors.js';
-import writeFileAtomic from 'write-file-atomic';
-import { atomicWrite, fsyncDir } from '../state/atomic.js';
+import { atomicWrite, atomicWriteFile, fsyncDir } from '../state/atomic.js';
 import { withLock } from '../state/lock.js';
 import { isoDay, type BarSeries } from '../strategy/bars.js';
 import { BarFileError, SOURCES, decodeBars, encodeBars, readAligned, type BarSource } from './bar-file.js';
@@ -202,7 +201,7 @@ export class BarStore {
         const bytes = encodeBars(series, meta.source);
         const name = `${normaliseSymbol(series.symbol)}.${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}.kbar`;
         names.set(normaliseSymbol(series.symbol), name);
-        await writeFileAtomic(path.join(this.dir, name), bytes, { fsync: true });
+        await atomicWriteFile(path.join(this.dir, name), bytes);
       }
     };
     await Promise.all(Array.from({ length: Math.min(8, items.length) }, worker));

@@ -1,6 +1,7 @@
-// Two pino streams: logs/events.jsonl (one object per line: ts, level, event; the runbooks grep
-// and jq it) and logs/kobe.log (diagnostics). Writes are synchronous so an event is on disk before
-// the process exits, including on the error path.
+// logs/events.jsonl (one object per line: level, ts, event, fields; the runbooks grep and jq it) and
+// logs/kobe.log (diagnostics, through pino). Writes are synchronous so an event is on disk before
+// the process exits, including on the error path. Events are few and flat, and `kill on` writes one
+// on the way out, so they are written directly rather than by loading pino for one line.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../ports/clock.js';
@@ -44,12 +45,19 @@ async function makePino(file: string, clock: Clock, redactor: Redactor, messageK
   ) as unknown as PinoLike;
 }
 
-/** Open the event log lazily (pino is loaded on first use). */
+const bigints = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
+
+/** Open the event log (the file is opened on the first event). */
 export async function openEventLog(file: string, clock: Clock, redactor: Redactor): Promise<EventLog> {
-  const p = await makePino(file, clock, redactor, 'msg', 'debug');
+  let fd: number | undefined;
   return {
     emit(event, fields = {}, level = 'info') {
-      p[level]({ event, ...fields });
+      const line = JSON.stringify({ level, ts: clock.now().toISOString(), ...redactor.value({ event, ...fields }) }, bigints);
+      if (fd === undefined) {
+        makeDir(path.dirname(file));
+        fd = fs.openSync(file, 'a');
+      }
+      fs.writeSync(fd, `${line}\n`);
     },
   };
 }

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { makeDir } from '../util/files.js';
 
 const made = new Set<string>();
 let relaxed = false;
+let tmpSeq = 0;
 
 /**
  * Replays only: writes stay atomic (temp file and rename) but skip fsync. A replay is a simulation
@@ -36,14 +36,58 @@ export function fsyncDir(dir: string): void {
 }
 
 /**
- * Replace `file` with `data` atomically: temp file, fsync, rename, fsync of the directory.
- * Synchronous on purpose: state files are small, and the async variant's thread-pool round trips
- * cost more than the write itself on every order.
+ * Replace `file` with `data` atomically: temp file beside it, fsync, rename, fsync of the directory.
+ * An existing file keeps its mode unless `mode` is given. Synchronous on purpose: state files are
+ * small, and the async variant's thread-pool round trips cost more than the write itself.
  */
 export async function atomicWrite(file: string, data: string | Buffer, mode?: number): Promise<void> {
-  ensureDir(path.dirname(file));
-  writeFileAtomic.sync(file, data, { fsync: !relaxed, ...(mode === undefined ? {} : { mode }) });
-  fsyncDir(path.dirname(file));
+  const dir = path.dirname(file);
+  ensureDir(dir);
+  let keep = mode;
+  if (keep === undefined) {
+    try {
+      keep = fs.statSync(file).mode & 0o7777;
+    } catch {
+      /* a new file: the default mode under the umask */
+    }
+  }
+  const tmp = `${file}.${process.pid}.${(tmpSeq++).toString(36)}.tmp`;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, 'wx', keep ?? 0o666);
+    if (keep !== undefined) fs.fchmodSync(fd, keep);
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    if (!relaxed) fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  fsyncDir(dir);
+}
+
+/**
+ * atomicWrite for many files at once (the bar store): the same steps on the thread pool, so writers
+ * overlap their fsyncs; the caller fsyncs the directory once after the batch.
+ */
+export async function atomicWriteFile(file: string, data: Buffer): Promise<void> {
+  const tmp = `${file}.${process.pid}.${(tmpSeq++).toString(36)}.tmp`;
+  try {
+    const h = await fs.promises.open(tmp, 'wx');
+    try {
+      await h.writeFile(data);
+      if (!relaxed) await h.sync();
+    } finally {
+      await h.close();
+    }
+    await fs.promises.rename(tmp, file);
+  } catch (err) {
+    await fs.promises.rm(tmp, { force: true });
+    throw err;
+  }
 }
 
 /** Append one line to a journal file and fsync it (callers hold the file's lock). */

@@ -1,11 +1,9 @@
-// Inter-process locks for state files.
-// proper-lockfile gives the mkdir lock and its mtime refresh; on its own it only frees a lock
-// whose holder died after `stale` ms, and two waiters taking over the same stale lock can race.
-// A SIGKILLed writer is the normal crash here, so the owner's pid is written into the lock and a
-// lock whose owner is dead is taken over at once, under a second "takeover" lock so that only one
-// waiter removes it and never a lock that a live process has just taken.
+// Inter-process locks for state files: a `<file>.lock` directory (mkdir is atomic on every local
+// filesystem) holding its owner's pid, its mtime refreshed while held. A SIGKILLed writer is the
+// normal crash here, so a lock whose owner is dead is taken over at once, and one untouched for
+// STALE_MS whatever its owner, under a second "takeover" lock so that only one waiter removes it
+// and never a lock that a live process has just taken.
 import fs from 'node:fs';
-import lockfile from 'proper-lockfile';
 import path from 'node:path';
 import { SafetyRefusal, StateError, errnoCode } from '../errors.js';
 
@@ -93,28 +91,21 @@ export async function withLock<T>(file: string, fn: () => Promise<T> | T, opts: 
   if (processOnly) return withProcessLock(file, fn);
   const lockDir = `${file}.lock`;
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
-  let release: (() => void) | undefined;
+  let refresh: ReturnType<typeof setInterval> | undefined;
   for (let attempt = 0; ; attempt++) {
     try {
       // Synchronous acquisition: no thread-pool round trips on the hot path (waits stay async).
-      release = lockfile.lockSync(file, {
-        lockfilePath: lockDir,
-        realpath: false,
-        stale: STALE_MS,
-        update: STALE_MS / 3,
-        retries: 0,
-        onCompromised: () => {
-          /* a lock older than STALE_MS was taken over; the write itself stays atomic */
-        },
-      });
+      fs.mkdirSync(lockDir);
       fs.writeFileSync(`${lockDir}/owner`, String(process.pid));
+      refresh = setInterval(() => touch(lockDir), STALE_MS / 3);
+      refresh.unref();
       break;
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') {
         // The folder is gone: never recreate state/ behind the operator's back (fail closed).
         throw new StateError(path.dirname(file), '', 'directory is missing; cannot lock or write here', { hint: 'restore the kobe home (`kobe state restore`) or re-run `kobe init` for a new one' });
       }
-      if (errnoCode(err) !== 'ELOCKED') throw err;
+      if (errnoCode(err) !== 'EEXIST') throw err;
       if (lockIsDead(lockDir)) tryTakeover(lockDir);
       if (Date.now() > deadline) {
         throw new SafetyRefusal(`lock held: ${lockDir}`, {
@@ -127,16 +118,26 @@ export async function withLock<T>(file: string, fn: () => Promise<T> | T, opts: 
   try {
     return await fn();
   } finally {
-    try {
-      fs.rmSync(`${lockDir}/owner`, { force: true });
-    } catch {
-      /* released below regardless */
-    }
-    try {
-      release!();
-    } catch {
-      // Our lock was taken over (we held it past the stale limit): the directory now belongs to
-      // someone else and must not be removed.
-    }
+    clearInterval(refresh);
+    release(lockDir);
   }
+}
+
+function touch(lockDir: string): void {
+  try {
+    const now = new Date();
+    fs.utimesSync(lockDir, now, now);
+  } catch {
+    /* taken over or removed: release() finds out */
+  }
+}
+
+/** Remove our lock; one that is no longer ours (taken over after STALE_MS) is left to its new owner. */
+function release(lockDir: string): void {
+  try {
+    if (fs.readFileSync(`${lockDir}/owner`, 'utf8') !== String(process.pid)) return;
+  } catch {
+    return;
+  }
+  fs.rmSync(lockDir, { recursive: true, force: true });
 }
