@@ -173,17 +173,17 @@ export async function createBrain(base: KobeContext, o: BrainOptions): Promise<B
     const nextRisk = buildRiskSnapshot({ now, tradingState: ts, input, cfg: config.kill_switch });
     if (nextRisk.drawdown_state !== 'normal' && (risk?.drawdown_state ?? 'normal') === 'normal') env.alerts.send('high_drawdown', `drawdown ${nextRisk.drawdown_state}: K1 at ${nextRisk.circuits.K1.value} of ${nextRisk.circuits.K1.threshold}`);
     risk = nextRisk;
+    // A replay runs days in seconds: its telemetry is built and written on each new simulated day and
+    // at most every 250 ms of wall time in between (the triggers above still see every cycle).
+    const day = etDate(now);
+    if (o.mode === 'replay' && day === publishedDay && performance.now() - publishedWall < 250) return void (await o.onCycle?.(c, brain));
+    publishedDay = day;
+    publishedWall = performance.now();
     const diagnostics = buildDiagnostics({ store, logsDir: paths.logsDir, now, prices: env.run.prices, lastExitScanTs: env.run.lastExitScanTs, lastExitTriggerTs: env.run.lastExitTriggerTs });
     // Every cycle publishes; a document equal to the last one but for its clock fields is not
     // rewritten (each write is a temp file, fsync and rename), except at least every IDLE_REFRESH_MS.
     const full = now.getTime() - refreshed >= IDLE_REFRESH_MS;
     const docs = { risk, nav: nav ?? undefined, diagnostics };
-    // A replay runs days in seconds: its telemetry is written on each new simulated day and at most
-    // every 250 ms of wall time in between (the triggers above still see every cycle).
-    const day = etDate(now);
-    if (o.mode === 'replay' && day === publishedDay && performance.now() - publishedWall < 250) return void (await o.onCycle?.(c, brain));
-    publishedDay = day;
-    publishedWall = performance.now();
     const changed = Object.fromEntries(Object.entries(docs).filter(([k, v]) => v !== undefined && (full || clockless(v) !== lastDocs[k]))) as typeof docs;
     if (Object.keys(changed).length) await publishTelemetry(telemetryDir, changed);
     for (const [k, v] of Object.entries(changed)) if (v) lastDocs[k] = clockless(v);
@@ -205,7 +205,19 @@ export async function createBrain(base: KobeContext, o: BrainOptions): Promise<B
     }
   };
 
-  const beat = async (s: LoopStatus, now: Date) => writeHeartbeat(paths, { version: 1, ts: now.toISOString(), pid: process.pid, phase: s.phase, last_task: s.last_task, last_success: s.last_success, cycles: s.cycles, last_cycle_ok: s.last_cycle_ok });
+  // A replay's heartbeat follows the same rule as its telemetry: a new simulated day, a new phase,
+  // or 250 ms of wall time (a live brain's cycles are minutes apart, so it writes every one).
+  let beatDay = '';
+  let beatPhase = '';
+  let beatWall = -Infinity;
+  const beat = async (s: LoopStatus, now: Date, last: boolean) => {
+    const day = etDate(now);
+    if (o.mode === 'replay' && !last && day === beatDay && s.phase === beatPhase && performance.now() - beatWall < 250) return;
+    beatDay = day;
+    beatPhase = s.phase;
+    beatWall = performance.now();
+    writeHeartbeat(paths, { version: 1, ts: now.toISOString(), pid: process.pid, phase: s.phase, last_task: s.last_task, last_success: s.last_success, cycles: s.cycles, last_cycle_ok: s.last_cycle_ok });
+  };
 
   const loop = new BrainLoop(
     { clock: o.clock, plan: (d) => brainSchedule(d, config), runTask, afterCycle, tick, writeHeartbeat: beat, onError: (where, err) => env.events.emit('brain_error', { where, error: errorText(err) }, 'error') },

@@ -72,7 +72,8 @@ export interface LoopHooks {
   afterCycle(c: CycleRecord): Promise<void>;
   /** On every wake-up (at least once a second live): the kill switch poll. */
   tick(now: Date): void;
-  writeHeartbeat(s: LoopStatus, now: Date): Promise<void>;
+  /** `last`: the loop's final beat (a throttled writer must not skip it). */
+  writeHeartbeat(s: LoopStatus, now: Date, last: boolean): Promise<void>;
   onError(where: string, err: unknown): void;
 }
 
@@ -204,12 +205,12 @@ export class BrainLoop {
     return null;
   }
 
-  private async heartbeat(force: boolean): Promise<void> {
+  private async heartbeat(force: boolean, last = false): Promise<void> {
     const now = this.hooks.clock.now();
     if (!force && now.getTime() - this.lastBeat < (this.opts.heartbeatMs ?? HEARTBEAT_INTERVAL_MS)) return;
     this.status.phase = this.stopReason ? 'stopping' : phaseAt(now);
     try {
-      await this.hooks.writeHeartbeat(this.status, now);
+      await this.hooks.writeHeartbeat(this.status, now, last);
       this.lastBeat = now.getTime();
       this.status.heartbeats++;
       this.status.last_heartbeat = now.toISOString();
@@ -310,7 +311,7 @@ export class BrainLoop {
       if (this.opts.end && wake >= this.opts.end) break;
       await this.waiter.until(wake, () => this.tick(), () => this.stopReason !== null);
     }
-    await this.heartbeat(true);
+    await this.heartbeat(true, true);
     return this.status;
   }
 }
