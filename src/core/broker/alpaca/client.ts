@@ -162,13 +162,15 @@ export class AlpacaBroker implements Broker {
   }
 
   async getOrder(id: string): Promise<OrderReport | null> {
-    const raw = await this.call('read', `GET /v2/orders/${id}`, () => this.orders.getOrderByOrderIDRaw({ orderId: id, nested: true }), { nullOn404: true });
-    return raw === null ? null : toOrder(raw);
+    const what = `GET /v2/orders/${id}`;
+    const raw = await this.call('read', what, () => this.orders.getOrderByOrderIDRaw({ orderId: id, nested: true }), { nullOn404: true });
+    return raw === null ? null : askedFor(toOrder(raw), 'id', id, what);
   }
 
   async getOrderByClientId(clientOrderId: string): Promise<OrderReport | null> {
-    const raw = await this.call('read', `GET /v2/orders:by_client_order_id ${clientOrderId}`, () => this.orders.getOrderByClientOrderIdRaw({ clientOrderId }), { nullOn404: true });
-    return raw === null ? null : toOrder(raw);
+    const what = `GET /v2/orders:by_client_order_id ${clientOrderId}`;
+    const raw = await this.call('read', what, () => this.orders.getOrderByClientOrderIdRaw({ clientOrderId }), { nullOn404: true });
+    return raw === null ? null : askedFor(toOrder(raw), 'client_order_id', clientOrderId, what);
   }
 
   async listOrders(q: ListOrdersQuery): Promise<OrderReport[]> {
@@ -239,6 +241,20 @@ export class AlpacaBroker implements Broker {
     if (Number.isNaN(s.getTime()) || Number.isNaN(e.getTime())) throw new BrokerRejection(`calendar range ${start}..${end} is not YYYY-MM-DD`, 400);
     return toCalendar(await this.call('read', `GET /v2/calendar ${start}..${end}`, () => this.calendarApi.legacyCalendarRaw({ start: s, end: e })), start, end);
   }
+}
+
+/**
+ * A lookup answered with another order answers nothing: acting on it could cancel or book the wrong
+ * order. Order ids are UUIDs (compared without case); client ids are compared exactly.
+ */
+function askedFor(o: OrderReport, field: 'id' | 'client_order_id', asked: string, what: string): OrderReport {
+  const same = field === 'id' ? o.id.toLowerCase() === asked.toLowerCase() : o.client_order_id === asked;
+  if (same) return o;
+  const problem = `another order (${JSON.stringify(o[field]).slice(0, 60)})`;
+  throw new BrokerDataError(`Alpaca answered ${what} with another order: field ${field}: ${problem}`, {
+    hint: 'nothing was taken from it; retry, and report it if it persists',
+    details: { call: what, field, problem },
+  });
 }
 
 /** Why an order request must not leave at all (null when it may). */
