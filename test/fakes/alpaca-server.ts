@@ -193,7 +193,7 @@ export class FakeAlpacaServer extends LocalHttpFake {
     this.stream.drop();
   }
 
-  /** Give `symbol` daily bars (through `last`, closes overridden by date); `maxPageSize` caps every page. */
+  /** Give `symbol` daily bars (through `last`, closes or whole bars overridden by date); `maxPageSize` caps every page. */
   setBars(symbol: string, b: BarsSetting = {}, maxPageSize?: number): this {
     this.market.bars.set(symbol, b);
     if (maxPageSize !== undefined) this.market.maxPageSize = maxPageSize;

@@ -72,7 +72,8 @@ function decide(d: ExitDeps, p: PositionEntry, bid: number | null, now: Date, br
   }
   const held = barsHeld(entry, last);
   if (p.time_stop_bars !== null && held >= p.time_stop_bars) return { symbol: p.symbol, reason: 'time', detail: `${held} bars held >= time stop ${p.time_stop_bars}`, caught_up: false };
-  if (s && p.strategy === 'ibs_rsi' && s.length && s.dates[s.length - 1] > dayNumber(entry)) {
+  // The entry session's own close counts (it comes after the fill, and the backtest exits on it).
+  if (s && p.strategy === 'ibs_rsi' && s.length && s.dates[s.length - 1] >= dayNumber(entry)) {
     const why = ibsRsiExit(computeFeatures(s, d.params), d.params, s.length - 1);
     if (why) return { symbol: p.symbol, reason: 'signal', detail: `${why} on the last completed bar`, caught_up: false };
   }

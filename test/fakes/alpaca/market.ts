@@ -21,10 +21,20 @@ export type CalendarSetting = { open: string; close: string } | null;
 
 const nanos = (d: Date): string => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
 
-/** Which daily bars the fake has for a symbol: through `last` (default: any end asked), closes overridden by date. */
+/** One session's prices as a test designs them (volume defaults to the generator's). */
+export interface OhlcSetting {
+  o: number;
+  h: number;
+  l: number;
+  c: number;
+  v?: number;
+}
+
+/** Which daily bars the fake has for a symbol: through `last` (default: any end asked), closes or whole bars overridden by date. */
 export interface BarsSetting {
   last?: string;
   closes?: Record<string, number>;
+  ohlc?: Record<string, OhlcSetting>;
 }
 
 /** Quotes and calendar overrides of the fake. */
@@ -109,8 +119,14 @@ export class FakeMarket {
       if (!set) continue;
       const to = set.last && set.last < end ? set.last : end;
       for (const b of fakeBars(s, start, to)) {
+        const t = new Date(b.t).toISOString().replace('.000Z', 'Z');
+        const x = set.ohlc?.[etDate(new Date(b.t))];
+        if (x) {
+          all.push([s, { t, o: x.o, h: x.h, l: x.l, c: x.c, v: x.v ?? b.v, n: b.n, vw: Math.round(((x.h + x.l + x.c) / 3) * 10_000) / 10_000 }]);
+          continue;
+        }
         const c = set.closes?.[etDate(new Date(b.t))] ?? b.c;
-        all.push([s, { t: new Date(b.t).toISOString().replace('.000Z', 'Z'), o: b.o, h: Math.max(b.h, c), l: Math.min(b.l, c), c, v: b.v, n: b.n, vw: b.vw }]);
+        all.push([s, { t, o: b.o, h: Math.max(b.h, c), l: Math.min(b.l, c), c, v: b.v, n: b.n, vw: b.vw }]);
       }
     }
     const page = all.slice(offset, offset + limit);
