@@ -133,7 +133,7 @@ export async function createContext(opts: ContextOptions = {}): Promise<KobeCont
       const { createPolygonMarketData } = await import('../core/data/polygon/index.js');
       const { config } = await ctx.config();
       const apiKey = (await ctx.secrets()).POLYGON_API_KEY;
-      if (!apiKey) throw new AuthError('POLYGON_API_KEY is not set', { hint: `set POLYGON_API_KEY in ${paths.env}` });
+      if (!apiKey) throw new AuthError('POLYGON_API_KEY is not set (data.provider is polygon)', { hint: `set POLYGON_API_KEY in ${paths.env}, or take bars from Alpaca with your Alpaca key: data.provider: alpaca in config/base.yaml (or --provider alpaca)` });
       const p = config.polygon;
       return createPolygonMarketData({ baseUrl: p.base_url, apiKey, requestsPerMinute: p.requests_per_minute, timeoutMs: p.timeout_ms });
     }),

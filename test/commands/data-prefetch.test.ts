@@ -146,8 +146,9 @@ describe('data prefetch', () => {
     await setup({ key: null });
     const err = await rejection(run({ symbols: ['AAPL'], ...Y2024 }));
     expect(err).toBeInstanceOf(AuthError);
-    expect(err.message).toBe('POLYGON_API_KEY is not set');
-    expect(err.hint).toBe(`set POLYGON_API_KEY in ${path.join(t.home, '.env')}`);
+    expect(err.message).toBe('POLYGON_API_KEY is not set (data.provider is polygon)');
+    // An operator with only an Alpaca key is told the other way too.
+    expect(err.hint).toBe(`set POLYGON_API_KEY in ${path.join(t.home, '.env')}, or take bars from Alpaca with your Alpaca key: data.provider: alpaca in config/base.yaml (or --provider alpaca)`);
     expect(fake.requests).toHaveLength(0);
   });
 
