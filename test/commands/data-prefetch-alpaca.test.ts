@@ -83,4 +83,23 @@ describe('data prefetch --provider alpaca', () => {
     expect(err.hint).toMatch(/alpaca\.feed: iex/);
     expect(JSON.stringify({ m: err.message, h: err.hint, d: err.details })).not.toContain(fake.secret);
   });
+
+  it('a split in the re-fetched sessions: the whole adjusted history again, the split asked of /v1/corporate-actions and recorded', async () => {
+    await setup({ provider: 'alpaca' });
+    fake.setBars('AAPL');
+    await run({ symbols: ['AAPL'], start: '2024-06-03' });
+    const store = await t.ctx.bars();
+    const before = store.load('AAPL');
+    const last = isoDay(before.dates[before.length - 1]);
+    const ex = addSessions(last, 1);
+    t.clock.set(`${ex}T23:00:00Z`);
+    fake.setBars('AAPL', { split: { date: ex, ratio: 4 } });
+    fake.requests.length = 0;
+    const r = await run({ symbols: ['AAPL'], start: '2024-06-03' });
+    expect(r.symbols[0].note).toBe(`adjusted history changed (stored closes x4.0000, a split?): fetched whole; Alpaca records a split 4:1 on ${ex}`);
+    const ca = fake.requests.find((q) => q.path === '/v1/corporate-actions')!;
+    expect(ca.query).toMatchObject({ symbols: 'AAPL', types: 'forward_split,reverse_split' });
+    expect(store.index().symbols.AAPL.splits).toEqual([{ date: ex, ratio: 4 }]);
+    expect(store.load('AAPL').close[0]).toBeCloseTo(before.close[0] / 4, 6);
+  });
 });

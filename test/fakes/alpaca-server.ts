@@ -347,6 +347,7 @@ export class FakeAlpacaServer extends LocalHttpFake {
       const r = this.market.latestQuotes(q);
       return isRefusal(r) ? this.error(r.status, r.message) : { status: 200, body: r };
     }
+    if (method === 'GET' && path === '/v1/corporate-actions') return { status: 200, body: this.market.corporateActions(q) };
     const barsOf = /^\/v2\/stocks\/([^/]+)\/bars$/.exec(path)?.[1];
     if (method === 'GET' && (path === '/v2/stocks/bars' || barsOf)) {
       const r = this.market.stockBars(q, barsOf && decodeURIComponent(barsOf));

@@ -4,7 +4,7 @@
 // sorted by symbol then time, `limit` counting data points across symbols, next_page_token opaque.
 // Prices are JSON numbers (0 = no active side), `t` is RFC-3339 with nanoseconds; a symbol with
 // no quote is absent from `quotes`, as Alpaca answers it.
-import { etDate } from '../../../src/core/market/time.js';
+import { etDate, etToUtc } from '../../../src/core/market/time.js';
 import { fakeBars } from '../polygon-server.js';
 import { calendarWire } from './reads.js';
 import type { Refusal } from './requests.js';
@@ -35,6 +35,8 @@ export interface BarsSetting {
   last?: string;
   closes?: Record<string, number>;
   ohlc?: Record<string, OhlcSetting>;
+  /** A split with this ex date: prices before it come divided by `ratio` (split-adjusted), and /v1/corporate-actions lists it. */
+  split?: { date: string; ratio: number };
 }
 
 /** Quotes and calendar overrides of the fake. */
@@ -100,6 +102,24 @@ export class FakeMarket {
     return [...out.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, d]) => d);
   }
 
+  /** GET /v1/corporate-actions?symbols=A,B&types=forward_split,reverse_split&start&end: the splits set with setBars. */
+  corporateActions(q: URLSearchParams): object | Refusal {
+    const symbols = (q.get('symbols') ?? '').split(',').filter(Boolean);
+    const types = (q.get('types') ?? 'forward_split,reverse_split').split(',');
+    const start = q.get('start') ?? '0000-00-00';
+    const end = q.get('end') ?? '9999-99-99';
+    const forward: object[] = [];
+    const reverse: object[] = [];
+    for (const s of symbols) {
+      const sp = this.bars.get(s)?.split;
+      if (!sp || sp.date < start || sp.date > end) continue;
+      const row = { id: `ca-${s}-${sp.date}`, symbol: s, cusip: '000000000', ex_date: sp.date, process_date: sp.date, record_date: sp.date, payable_date: sp.date };
+      if (sp.ratio >= 1 && types.includes('forward_split')) forward.push({ ...row, new_rate: sp.ratio, old_rate: 1 });
+      if (sp.ratio < 1 && types.includes('reverse_split')) reverse.push({ ...row, new_rate: 1, old_rate: Math.round(1 / sp.ratio) });
+    }
+    return { corporate_actions: { forward_splits: forward, reverse_splits: reverse }, next_page_token: null };
+  }
+
   /** GET /v2/stocks/bars?symbols=A,B&timeframe=1Day&start&end&limit&page_token (or /v2/stocks/{symbol}/bars). */
   stockBars(q: URLSearchParams, pathSymbol?: string): object | Refusal {
     const symbols = pathSymbol ? [pathSymbol] : (q.get('symbols') ?? '').split(',').filter(Boolean);
@@ -109,7 +129,13 @@ export class FakeMarket {
     const feed = q.get('feed');
     if (feed !== null && !['iex', 'sip', 'delayed_sip', 'otc', 'boats'].includes(feed)) return { status: 400, message: `invalid feed: ${feed}` };
     const day = (v: string | null) => (v === null ? null : /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : etDate(new Date(v)));
-    const start = day(q.get('start')) ?? etDate(this.now());
+    // Bars are stamped at midnight ET of their session and returned when stamped at or after start.
+    const from = (v: string | null) => {
+      const d = day(v);
+      if (d === null || v === d) return d;
+      return etToUtc(d, '00:00') >= new Date(v!) ? d : etDate(new Date(etToUtc(d, '00:00').getTime() + 36 * 3_600_000));
+    };
+    const start = from(q.get('start')) ?? etDate(this.now());
     const end = day(q.get('end')) ?? etDate(this.now());
     const limit = Math.min(Number(q.get('limit') ?? 1000), 10_000, this.maxPageSize);
     const offset = q.get('page_token') ? Number(Buffer.from(q.get('page_token')!, 'base64').toString('utf8').split('|')[1]) : 0;
@@ -126,7 +152,8 @@ export class FakeMarket {
           continue;
         }
         const c = set.closes?.[etDate(new Date(b.t))] ?? b.c;
-        all.push([s, { t, o: b.o, h: Math.max(b.h, c), l: Math.min(b.l, c), c, v: b.v, n: b.n, vw: b.vw }]);
+        const k = set.split && etDate(new Date(b.t)) < set.split.date ? 1 / set.split.ratio : 1;
+        all.push([s, { t, o: b.o * k, h: Math.max(b.h, c) * k, l: Math.min(b.l, c) * k, c: c * k, v: b.v, n: b.n, vw: b.vw * k }]);
       }
     }
     const page = all.slice(offset, offset + limit);
