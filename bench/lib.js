@@ -1,5 +1,5 @@
 // Helpers for `npm run bench`: figures and ratios only, never pass/fail on time.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +22,33 @@ export function wall(cmd, args, opts = {}) {
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0 && !opts.allowFail) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
   return ms;
+}
+
+/**
+ * Wall time and peak resident memory of one spawned command: the kernel's high-water mark (VmHWM,
+ * threads included) read from /proc every 10 ms while it runs. Linux only: elsewhere rssMb is null.
+ */
+export async function peakRss(cmd, args) {
+  const t = performance.now();
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => {
+    err = (err + d).slice(-800);
+  });
+  let kb = null;
+  const read = () => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (m) kb = Math.max(kb ?? 0, Number(m[1]));
+    } catch {
+      /* gone, or no /proc */
+    }
+  };
+  const timer = setInterval(read, 10);
+  const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+  clearInterval(timer);
+  if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`);
+  return { ms: performance.now() - t, rssMb: kb === null ? null : kb / 1024 };
 }
 
 /** Median wall time over n runs, with an optional setup before each (not timed). */

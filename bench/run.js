@@ -10,6 +10,7 @@ const SUITES = {
   ops: () => import('./ops.js'),
   brain: () => import('./brain.js'),
   walkforward: () => import('./walkforward.js'),
+  memory: () => import('./memory.js'),
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length ? wanted : Object.keys(SUITES);
