@@ -10,6 +10,7 @@ const SUITES = {
   ops: () => import('./ops.js'),
   brain: () => import('./brain.js'),
   walkforward: () => import('./walkforward.js'),
+  queue: () => import('./queue.js'),
   memory: () => import('./memory.js'),
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -32,6 +32,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'trade', summary: 'one paper trading cycle: due exits, then picks -> sizing -> risk gate -> orders', load: () => import('../commands/trade.js') },
   { name: 'backtest', summary: 'backtest both strategies: trade list, equity curve, summary, report.html', load: () => import('../commands/backtest.js') },
   { name: 'walk-forward', summary: 'walk-forward: train/test splits, train-window grid, stitched out-of-sample equity, wf_report.html, --propose', load: () => import('../commands/walk-forward.js') },
+  { name: 'worker', summary: 'research worker: run walk-forward jobs from the Redis queue (kobe worker --queue URL [--once])', load: () => import('../commands/worker.js') },
   { name: 'drift', summary: 'live/paper trades vs the backtest: missed/extra signals, slippage, P&L divergence (K3)', load: () => import('../commands/drift.js') },
   { name: 'state', summary: 'state files: check, backup, restore', load: () => import('../commands/state/index.js') },
   { name: 'budget', summary: 'LLM token/cost budget, daily notional, weekly exposure; budget record, budget reset --llm', load: () => import('../commands/budget.js') },

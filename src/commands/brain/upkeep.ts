@@ -11,7 +11,7 @@ import { rotateLogs } from '../../core/brain/rotate.js';
 import type { Task } from '../../core/brain/schedule.js';
 import type { TaskRecord } from '../../core/brain/loop.js';
 import { loadUniverse } from '../../core/data/universe.js';
-import { CheckFailed, UsageError } from '../../core/errors.js';
+import { AuthError, CheckFailed, ConnectivityError, UsageError, errorText } from '../../core/errors.js';
 import { addSessions } from '../../core/market/calendar.js';
 import { lastCompletedSession } from '../../core/market/sessions.js';
 import { displayPath } from '../../core/paths.js';
@@ -70,18 +70,36 @@ async function backtestThrough(env: BrainEnv, start: string | undefined) {
 const metricsText = (m: { trades: number; total_pnl: number; win_rate: number | null; max_drawdown: number | null }) =>
   `${m.trades} trades, P&L ${m.total_pnl.toFixed(2)}, win rate ${m.win_rate === null ? 'n/a' : `${(m.win_rate * 100).toFixed(1)}%`}, max drawdown ${m.max_drawdown === null ? 'n/a' : `${(m.max_drawdown * 100).toFixed(1)}%`}`;
 
-/** Nightly walk-forward: short rolling windows (train 126, test 21) over the last year, pinned params, one worker. */
+/** Nightly walk-forward: short rolling windows (train 126, test 21) over the last year, pinned params, one worker thread, or the research queue when config research.queue is set. */
 export const NIGHTLY_WF = { train: 126, test: 21, sessions: 252 } as const;
+
+/** How long the nightly run waits for a queue worker before it runs on the brain's host instead. */
+export const NIGHTLY_QUEUE_WAIT_S = 120;
 
 /** Nightly research: the walk-forward on a short window; a quarter's backtest when the history is too short for one split. */
 export async function nightlyResearchTask(env: BrainEnv, task: Task): Promise<TaskResult> {
   const end = lastCompletedSession(env.clock.now());
   const start = addSessions(end, -(NIGHTLY_WF.sessions - 1));
   try {
-    const r = await runWalkForwardCommand(env.ctx, { start, end, train: NIGHTLY_WF.train, test: NIGHTLY_WF.test, anchored: false, objective: 'sharpe', workers: 1, propose: false, out: path.join('reports', 'walkforward', `nightly-${task.date}`) });
+    // On the queue the brain only waits for the workers; without one, a single thread keeps the trading host free.
+    const opts = { start, end, train: NIGHTLY_WF.train, test: NIGHTLY_WF.test, anchored: false, objective: 'sharpe' as const, workers: 1, propose: false, out: path.join('reports', 'walkforward', `nightly-${task.date}`) };
+    let local = '';
+    let r: Awaited<ReturnType<typeof runWalkForwardCommand>>;
+    if (env.config.research.queue === undefined) r = await runWalkForwardCommand(env.ctx, { ...opts, queue: false });
+    else {
+      try {
+        r = await runWalkForwardCommand(env.ctx, { ...opts, queue: true, workerWait: NIGHTLY_QUEUE_WAIT_S });
+      } catch (err) {
+        // Research must not stall the trading process: no Redis or no worker, the night runs here.
+        if (!(err instanceof ConnectivityError || err instanceof AuthError)) throw err;
+        local = ` locally: the queue could not be used (${errorText(err)})`;
+        r = await runWalkForwardCommand(env.ctx, { ...opts, queue: false });
+      }
+    }
     const m = r.summary.oos.by_strategy.combined;
+    const on = r.queue ? ` on the queue (${r.queue.workers.length} worker(s))` : local;
     const pctOf = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
-    return ok(`walk-forward ${start}..${end} (train ${NIGHTLY_WF.train}, test ${NIGHTLY_WF.test}, rolling): ${r.summary.walk_forward.splits} splits, out of sample ${m.trades} trades, Sharpe ${m.sharpe?.toFixed(2) ?? 'n/a'}, win rate ${pctOf(m.win_rate)}, max drawdown ${pctOf(m.max_drawdown)}, final equity ${r.summary.oos.final_equity.toFixed(2)} -> ${displayPath(env.ctx.paths, r.out_dir)}`);
+    return ok(`walk-forward ${start}..${end} (train ${NIGHTLY_WF.train}, test ${NIGHTLY_WF.test}, rolling)${on}: ${r.summary.walk_forward.splits} splits, out of sample ${m.trades} trades, Sharpe ${m.sharpe?.toFixed(2) ?? 'n/a'}, win rate ${pctOf(m.win_rate)}, max drawdown ${pctOf(m.max_drawdown)}, final equity ${r.summary.oos.final_equity.toFixed(2)} -> ${displayPath(env.ctx.paths, r.out_dir)}`);
   } catch (err) {
     if (!(err instanceof UsageError && /not enough sessions/.test(err.message))) throw err;
   }

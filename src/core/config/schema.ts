@@ -140,6 +140,21 @@ export const ConfigSchema = z.strictObject({
       fomc_dates: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')).default([]),
     })
     .default({}),
+  research: z
+    .strictObject({
+      // Walk-forward jobs go to `kobe worker` processes through this Redis (docs/scale-out.md).
+      // The password belongs in .env (KOBE_REDIS_URL), never in this file.
+      queue: z
+        .string()
+        .regex(/^rediss?:\/\/[^\s]+$/, 'expected redis://host:port/db or rediss://host:port/db')
+        .refine((u) => !/^rediss?:\/\/[^/@]*:[^/@]*@/.test(u), 'keep the password out of config: put the URL with it in .env as KOBE_REDIS_URL')
+        .optional(),
+      // A job whose worker stops renewing its lock this long is run again by another worker.
+      lock_seconds: z.number().int().min(1).max(3_600).default(30),
+      // A queue run in which no worker takes a job this long stops (exit 4; --resume continues it).
+      worker_wait_seconds: z.number().int().min(1).max(86_400).default(300),
+    })
+    .default({}),
 });
 
 /** The validated, normalised config. */

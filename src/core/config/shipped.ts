@@ -15,6 +15,8 @@ POLYGON_API_KEY=
 # Alerts (optional).
 TELEGRAM_BOT_TOKEN=
 TELEGRAM_CHAT_ID=
+# Research queue (optional, docs/scale-out.md): the Redis URL with its password.
+# KOBE_REDIS_URL=redis://kobe:PASSWORD@redis-host:6379/0
 # Live trading needs this set to true *and* every other gate (see RUNBOOK.md).
 # KOBE_LIVE_TRADING_ENABLED=false
 `;

@@ -3,7 +3,7 @@
 // that echoes a request header would otherwise leak the key inside a message).
 
 /** Environment keys that hold secrets. */
-export const SECRET_ENV_KEYS = ['ALPACA_API_KEY_ID', 'ALPACA_API_SECRET_KEY', 'POLYGON_API_KEY', 'TELEGRAM_BOT_TOKEN', 'TELEGRAM_CHAT_ID'] as const;
+export const SECRET_ENV_KEYS = ['ALPACA_API_KEY_ID', 'ALPACA_API_SECRET_KEY', 'POLYGON_API_KEY', 'TELEGRAM_BOT_TOKEN', 'TELEGRAM_CHAT_ID', 'KOBE_REDIS_URL'] as const;
 
 const SECRET_NAME = /(secret|token|password|api[_-]?key|key[_-]?id|authorization|apca-api)/i;
 export const CENSOR = '[redacted]';
@@ -12,12 +12,19 @@ export const CENSOR = '[redacted]';
 export class Redactor {
   private values: string[] = [];
 
-  /** Remember the secret values of an environment map. */
+  /** Remember the secret values of an environment map (and the password inside KOBE_REDIS_URL). */
   addFromEnv(env: Record<string, string | undefined>): void {
-    for (const k of SECRET_ENV_KEYS) {
-      const v = env[k];
-      if (v && v.length >= 4 && !this.values.includes(v)) this.values.push(v);
-    }
+    const found: string[] = [];
+    for (const k of SECRET_ENV_KEYS) if (env[k] && k !== 'KOBE_REDIS_URL') found.push(env[k]!);
+    // A Redis URL is a secret for its password; one without (a loopback Redis) is shown as is.
+    const pass = /^rediss?:\/\/[^/@]*:([^/@]+)@/.exec(env.KOBE_REDIS_URL ?? '')?.[1];
+    if (pass) found.push(env.KOBE_REDIS_URL!, pass, safeDecode(pass));
+    this.add(...found);
+  }
+
+  /** Remember secret values found elsewhere (the password of a --queue URL). */
+  add(...values: string[]): void {
+    for (const v of values) if (v && v.length >= 4 && !this.values.includes(v)) this.values.push(v);
     this.values.sort((a, b) => b.length - a.length);
   }
 
@@ -42,5 +49,13 @@ export class Redactor {
       out[k] = SECRET_NAME.test(k) && typeof x === 'string' && x !== '' ? CENSOR : this.value(x, depth + 1);
     }
     return out as T;
+  }
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
   }
 }

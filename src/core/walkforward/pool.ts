@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { WfJob, WfJobResult } from './job.js';
+import type { JobRunner } from './runner.js';
 import type { SharedBars } from './shared-bars.js';
 import type { WorkerReply } from './worker.js';
 
@@ -28,14 +29,35 @@ export function workerEntry(): URL {
   throw new Error(`walk-forward worker entry not found at ${file} or ${twin}; run \`npm run build\``);
 }
 
+/** A job that threw inside a worker: `reason` is the job's own error message. */
+export class JobFailed extends Error {
+  constructor(
+    readonly job: WfJob,
+    readonly reason: string,
+    stack?: string,
+  ) {
+    super(`walk-forward job ${job.id} (split ${job.split}) failed: ${reason}`, { cause: stack });
+  }
+}
+
 /** Worker threads sharing one copy of the bars. */
-export class WorkerPool {
-  private constructor(private readonly workers: Worker[]) {}
+export class WorkerPool implements JobRunner {
+  private readonly idle: Worker[];
+  private readonly waiting: Array<{ resolve: (w: Worker) => void; reject: (e: Error) => void }> = [];
+  private closed = false;
+
+  private constructor(
+    private readonly workers: Worker[],
+    private readonly spawn: () => Worker,
+  ) {
+    this.idle = [...workers];
+  }
 
   /** Start `n` workers on the shared bars. */
   static start(bars: SharedBars, n: number, entry: URL = workerEntry()): WorkerPool {
     if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new RangeError(`workers must be an integer from 1 to ${MAX_WORKERS}, got ${n}`);
-    return new WorkerPool(Array.from({ length: n }, () => new Worker(entry, { workerData: { bars } })));
+    const spawn = () => new Worker(entry, { workerData: { bars } });
+    return new WorkerPool(Array.from({ length: n }, spawn), spawn);
   }
 
   /** Number of workers. */
@@ -45,55 +67,91 @@ export class WorkerPool {
 
   /** Run every job; the i-th result belongs to jobs[i]. The first failure rejects and stops feeding. */
   async run(jobs: readonly WfJob[], onDone?: (done: number, total: number) => void): Promise<WfJobResult[]> {
-    const results = new Array<WfJobResult>(jobs.length);
-    let next = 0;
     let done = 0;
     let failed = false;
-    const lane = async (w: Worker): Promise<void> => {
-      while (next < jobs.length && !failed) {
-        const at = next++;
+    // Threads are handed out first come, first served, so jobs start in list order.
+    return Promise.all(
+      jobs.map(async (job) => {
+        const w = await this.take();
+        if (failed) {
+          this.give(w);
+          return undefined as unknown as WfJobResult;
+        }
         try {
-          results[at] = await send(w, jobs[at]);
+          const r = await this.send(w, job);
+          done++;
+          onDone?.(done, jobs.length);
+          return r;
         } catch (err) {
           failed = true;
           throw err;
         }
-        onDone?.(++done, jobs.length);
-      }
-    };
-    await Promise.all(this.workers.map(lane));
-    return results;
+      }),
+    );
   }
 
-  /** Stop every worker. */
+  /** Run one job on the next free thread (the queue worker's path). */
+  async runOne(job: WfJob): Promise<WfJobResult> {
+    return this.send(await this.take(), job);
+  }
+
+  /** Stop every worker; jobs in flight reject. */
   async close(): Promise<void> {
+    this.closed = true;
+    for (const w of this.waiting.splice(0)) w.reject(new Error('walk-forward pool closed'));
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
-}
 
-function send(w: Worker, job: WfJob): Promise<WfJobResult> {
-  return new Promise((resolve, reject) => {
-    const off = () => {
-      w.off('message', onMessage);
-      w.off('error', onError);
-      w.off('exit', onExit);
-    };
-    const onMessage = (r: WorkerReply) => {
-      off();
-      if ('error' in r) reject(new Error(`walk-forward job ${job.id} (split ${job.split}) failed: ${r.error.message}`, { cause: r.error.stack }));
-      else resolve(r.result);
-    };
-    const onError = (err: Error) => {
-      off();
-      reject(err);
-    };
-    const onExit = (code: number) => {
-      off();
-      reject(new Error(`walk-forward worker exited (code ${code}) during job ${job.id}`));
-    };
-    w.on('message', onMessage);
-    w.on('error', onError);
-    w.on('exit', onExit);
-    w.postMessage(job);
-  });
+  private take(): Promise<Worker> {
+    if (this.closed) return Promise.reject(new Error('walk-forward pool closed'));
+    const w = this.idle.pop();
+    if (w) return Promise.resolve(w);
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  private give(w: Worker): void {
+    if (this.closed) return;
+    const next = this.waiting.shift();
+    if (next) next.resolve(w);
+    else this.idle.push(w);
+  }
+
+  /** A thread that died is replaced, so a long-lived pool keeps its size. */
+  private replace(dead: Worker): void {
+    const i = this.workers.indexOf(dead);
+    if (this.closed || i < 0) return;
+    const fresh = this.spawn();
+    this.workers[i] = fresh;
+    this.give(fresh);
+  }
+
+  private send(w: Worker, job: WfJob): Promise<WfJobResult> {
+    return new Promise((resolve, reject) => {
+      const off = () => {
+        w.off('message', onMessage);
+        w.off('error', onError);
+        w.off('exit', onExit);
+      };
+      const onMessage = (r: WorkerReply) => {
+        off();
+        this.give(w);
+        if ('error' in r) reject(new JobFailed(job, r.error.message, r.error.stack));
+        else resolve(r.result);
+      };
+      const onError = (err: Error) => {
+        off();
+        this.replace(w);
+        reject(err);
+      };
+      const onExit = (code: number) => {
+        off();
+        this.replace(w);
+        reject(new Error(`walk-forward worker exited (code ${code}) during job ${job.id}`));
+      };
+      w.on('message', onMessage);
+      w.on('error', onError);
+      w.on('exit', onExit);
+      w.postMessage(job);
+    });
+  }
 }

@@ -1,6 +1,7 @@
 // Walk-forward orchestration (SPEC section 7): the session axis, the split plan, one job per split
-// run by one worker pool for the whole run, then the stitched out-of-sample curve and aggregates.
-// With `evaluateChosen` (--propose) a second round of jobs on the same pool runs every parameter set
+// run by one job runner for the whole run (the local worker pool, or a queue), then the stitched
+// out-of-sample curve and aggregates.
+// With `evaluateChosen` (--propose) a second round of jobs on the same runner runs every parameter set
 // a train window chose on every test window, so each can be compared with the pinned params on the
 // same splits. Nothing here reads files or prints.
 import type { BacktestResult, BacktestSettings } from '../backtest/types.js';
@@ -9,6 +10,7 @@ import { type BarSeries, dayNumber, isoDay } from '../strategy/bars.js';
 import { type Candidate, type GridAxis, type Objective, better, gridCandidates, objectiveOf } from './grid.js';
 import type { WfJob, WfJobResult, WfWindow } from './job.js';
 import { WorkerPool } from './pool.js';
+import type { JobRunner, JobRunnerFactory, RunnerProgress } from './runner.js';
 import { shareBars, sessionAxis } from './shared-bars.js';
 import { type SplitRange, defaultWarmup, planSplits } from './splits.js';
 import { type StitchedCurve, aggregateMetrics, stitchCurves } from './stitch.js';
@@ -36,7 +38,9 @@ export interface WalkForwardInput {
   /** Run every chosen set on every test window (needed by --propose). */
   evaluateChosen: boolean;
   workerEntry?: URL;
-  onProgress?: (phase: 'splits' | 'evaluate', done: number, total: number) => void;
+  /** Where jobs run; default the local worker pool of `workers` threads. */
+  runner?: JobRunnerFactory;
+  onProgress?: (phase: 'splits' | 'evaluate', done: number, total: number, info?: RunnerProgress) => void;
 }
 
 /** One split after its job ran. */
@@ -126,15 +130,16 @@ export async function runWalkForward(input: WalkForwardInput): Promise<WalkForwa
   }));
 
   // No more workers than splits: an idle thread would only cost its start-up.
-  const pool = WorkerPool.start(bars, Math.min(input.workers, jobs.length), input.workerEntry);
+  const start = input.runner ?? (async (b: typeof bars, n: number) => WorkerPool.start(b, Math.min(input.workers, n), input.workerEntry));
+  const runner = await start(bars, jobs.length);
   try {
-    const results = await pool.run(jobs, (d, t) => input.onProgress?.('splits', d, t));
+    const results = await runner.run(jobs, (d, t, i) => input.onProgress?.('splits', d, t, i));
     const splits = plan.map((s, i) => outcome(s, jobs[i], results[i], candidates));
     const cash = input.settings.startingCash;
     const oos = oosRecord(splits.map((s) => s.result), cash, input.objective);
     const baseline = grid ? oosRecord(splits.map((s) => s.baseline!), cash, input.objective) : null;
     let evaluated: CandidateRecord[] | null = null;
-    if (grid && input.evaluateChosen) evaluated = await evaluate(pool, jobs, splits, candidates, input);
+    if (grid && input.evaluateChosen) evaluated = await evaluate(runner, jobs, splits, candidates, input);
     let best: CandidateRecord | null = null;
     for (const e of evaluated ?? []) if (best === null || better(e.objective, best.objective)) best = e;
     return {
@@ -148,7 +153,7 @@ export async function runWalkForward(input: WalkForwardInput): Promise<WalkForwa
       better: best && baseline && better(best.objective, baseline.objective) ? best : null,
     };
   } finally {
-    await pool.close();
+    await runner.close();
   }
 }
 
@@ -167,14 +172,14 @@ function outcome(s: SplitRange, job: WfJob, r: WfJobResult, candidates: Candidat
 }
 
 /** Second round: every set some train window chose, on the test windows that did not choose it. */
-async function evaluate(pool: WorkerPool, jobs: WfJob[], splits: SplitOutcome[], candidates: Candidate[], input: WalkForwardInput): Promise<CandidateRecord[]> {
+async function evaluate(runner: JobRunner, jobs: WfJob[], splits: SplitOutcome[], candidates: Candidate[], input: WalkForwardInput): Promise<CandidateRecord[]> {
   const chosen = [...new Set(splits.map((s) => s.chosen.index))].sort((a, b) => a - b);
   const need = splits.map((s) => chosen.filter((c) => c !== s.chosen.index));
   const more: WfJob[] = [];
   splits.forEach((s, i) => {
     if (need[i].length) more.push({ ...jobs[i], id: more.length, train: null, baseline: null, params: need[i].map((c) => candidates[c].params) });
   });
-  const results = await pool.run(more, (d, t) => input.onProgress?.('evaluate', d, t));
+  const results = await runner.run(more, (d, t, i) => input.onProgress?.('evaluate', d, t, i));
   const bySplit = new Map(results.map((r) => [r.split, r]));
   return chosen.map((c) => {
     const runs = splits.map((s, i) => (s.chosen.index === c ? s.result : bySplit.get(i)!.tests[need[i].indexOf(c)]));

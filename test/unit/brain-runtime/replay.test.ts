@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { runBrainStart } from '../../../src/commands/brain/start.js';
 import { runReplay } from '../../../src/commands/brain/replay.js';
+import { createContext } from '../../../src/cli/context.js';
 import { SafetyRefusal } from '../../../src/core/errors.js';
 import { closeTimeEt, isTradingDay, sessionsBetween } from '../../../src/core/market/calendar.js';
 import { lastCompletedSession } from '../../../src/core/market/sessions.js';
@@ -158,5 +159,19 @@ describe('brain replay against the sim broker', () => {
     expect(nightly.map((e) => [e.status, e.detail.slice(0, 44)])).toEqual([['ok', 'history too short for a walk-forward split: '], ['skipped', 'research tasks are off for this run (researc']]);
     expect(fs.existsSync(path.join(h.home, 'reports', 'backtest', 'nightly-2024-11-12', 'summary.json'))).toBe(true);
     expect(fs.existsSync(path.join(h.home, 'reports', 'walkforward'))).toBe(false);
+  });
+
+  it('nightly research with research.queue set but no Redis there runs on the brain\'s host and says why (research never stalls trading)', async () => {
+    const h = await seededHome();
+    cleanup = h.cleanup;
+    const cfg = path.join(h.home, 'config', 'base.yaml');
+    fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace('  # queue: redis://127.0.0.1:6379/0', '  queue: redis://127.0.0.1:1/0'));
+    const ctx = await createContext({ home: h.home, json: true, clock: h.ctx.clock, env: { USER: 'tester', PATH: process.env.PATH }, streams: { stdout: { write: () => true }, stderr: { write: () => true } } });
+    expect((await ctx.config()).config.research.queue).toBe('redis://127.0.0.1:1/0');
+    await runReplay(ctx, { from: '2024-11-12', to: '2024-11-12' });
+    const nightly = jsonl(ctx.paths.events).filter((e) => e.event === 'brain_task' && e.kind === 'nightly_research');
+    expect(nightly.map((e) => e.status)).toEqual(['ok']);
+    expect(nightly[0].detail).toMatch(/^walk-forward \S+ \(train 126, test 21, rolling\) locally: the queue could not be used \(.*127\.0\.0\.1:1.*\): \d+ splits/);
+    expect(fs.existsSync(path.join(h.home, 'reports', 'walkforward', 'nightly-2024-11-12', 'wf_summary.json'))).toBe(true);
   });
 });

@@ -32,7 +32,17 @@ describe('Redactor.text', () => {
   });
 
   it('knows every secret env key of the spec', () => {
-    expect([...SECRET_ENV_KEYS].sort()).toEqual(['ALPACA_API_KEY_ID', 'ALPACA_API_SECRET_KEY', 'POLYGON_API_KEY', 'TELEGRAM_BOT_TOKEN', 'TELEGRAM_CHAT_ID']);
+    expect([...SECRET_ENV_KEYS].sort()).toEqual(['ALPACA_API_KEY_ID', 'ALPACA_API_SECRET_KEY', 'KOBE_REDIS_URL', 'POLYGON_API_KEY', 'TELEGRAM_BOT_TOKEN', 'TELEGRAM_CHAT_ID']);
+  });
+
+  it("scrubs KOBE_REDIS_URL and its password alone (decoded too), and values added later", () => {
+    const r = new Redactor();
+    r.addFromEnv({ KOBE_REDIS_URL: 'redis://kobe:s3cr%40t-pw@10.0.0.5:6379/2' });
+    r.add('flag-password');
+    expect(r.text('url redis://kobe:s3cr%40t-pw@10.0.0.5:6379/2 pw s3cr@t-pw and flag-password')).toBe(`url ${CENSOR} pw ${CENSOR} and ${CENSOR}`);
+    const open = new Redactor();
+    open.addFromEnv({ KOBE_REDIS_URL: 'redis://127.0.0.1:6379/0' });
+    expect(open.text('on redis://127.0.0.1:6379/0')).toBe('on redis://127.0.0.1:6379/0');
   });
 });
 
