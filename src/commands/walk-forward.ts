@@ -26,6 +26,7 @@ import { MAX_SESSIONS } from '../core/walkforward/splits.js';
 import { type WfSummary, buildWfSummary, paramsLabel } from '../core/walkforward/summary.js';
 import { ProgressLine } from '../core/walkforward/queue/progress.js';
 import type { QueueReport, QueueRunner } from '../core/walkforward/queue/runner.js';
+import type { JobRunnerFactory } from '../core/walkforward/runner.js';
 import type { QueueSession } from '../core/walkforward/queue/runs.js';
 import { type QueueUrl, queueSecrets, resolveQueueUrl } from '../core/walkforward/queue/url.js';
 import { VERSION } from '../cli/version.js';
@@ -136,6 +137,8 @@ export function register(program: Command, kit: Kit): void {
 /** Test seam: the worker entry (the CLI never sets it). */
 export interface WalkForwardDeps {
   workerEntry?: URL;
+  /** Local runs: where the jobs run instead of a pool started for this run (the brain keeps one). */
+  runner?: JobRunnerFactory;
 }
 
 /** The queue a run uses, or null for the local pool: --queue, else research.queue (see resolveQueueUrl). */
@@ -202,7 +205,7 @@ async function walkForward(ctx: KobeContext, opts: WalkForwardOptions, deps: Wal
   const run = await runWalkForward({
     series: bars.series, base, pinned, grid, objective: opts.objective, train: opts.train, test: opts.test, anchored: opts.anchored, warmup: opts.warmup,
     start: opts.start, end: opts.end, settings, workers: opts.workers, evaluateChosen: opts.propose, workerEntry: deps.workerEntry,
-    runner: session ? async (b) => (runner = await (await import('../core/walkforward/queue/runner.js')).QueueRunner.open(session, id!, b)) : undefined,
+    runner: session ? async (b) => (runner = await (await import('../core/walkforward/queue/runner.js')).QueueRunner.open(session, id!, b)) : deps.runner,
     onProgress: (ph, done, total, info) => {
       const l = line.next(ph, done, total, ctx.clock.now().getTime(), info);
       spinner.update(l.text);

@@ -10,6 +10,7 @@ import type { Alerts } from '../../core/ports/alerts.js';
 import type { TaskResult } from '../../core/brain/loop.js';
 import type { BrainMetrics } from '../../core/brain/metrics.js';
 import type { Task } from '../../core/brain/schedule.js';
+import type { KeptPool } from '../../core/walkforward/pool.js';
 
 /** Why the brain sends no entries, and since when. */
 export interface Refusal {
@@ -47,6 +48,8 @@ export interface BrainEnv {
   bars: CompletedBarStore;
   run: BrainRun;
   replay: boolean;
+  /** The nightly walk-forward's worker thread, kept from night to night (closed with the brain). */
+  researchPool: KeptPool;
 }
 
 /** One task implementation. */

@@ -27,6 +27,7 @@ import { ensureProtection } from '../../core/oms/protect.js';
 import { followOrderStream } from '../../core/oms/stream.js';
 import { dataRefresh, exitsTask, preflightTask, reconcileTask, tradeCycleTask, watchlistBuildTask, watchlistValidateTask } from './tasks.js';
 import { dailyReportTask, dataAuditTask, deepBacktestTask, logRotationTask, nightlyResearchTask, stateBackupTask } from './upkeep.js';
+import { KeptPool } from '../../core/walkforward/pool.js';
 
 /** How to build a brain. */
 export interface BrainOptions {
@@ -81,7 +82,7 @@ export async function createBrain(base: KobeContext, o: BrainOptions): Promise<B
   const { config, params } = await inner.config();
   const alerts = o.alerts ?? createAlerts({ enabled: config.telegram.enabled, apiBase: config.telegram.api_base, token: (await inner.secrets()).TELEGRAM_BOT_TOKEN, chatId: (await inner.secrets()).TELEGRAM_CHAT_ID, minIntervalS: config.telegram.min_interval_s, log: await inner.log() });
   const metrics = new BrainMetrics();
-  const env: BrainEnv = { ctx: withCompletedBars(inner, bars), config, params, clock: o.clock, events: await inner.events(), alerts, metrics, bars, run: newRun(), replay: o.mode === 'replay' };
+  const env: BrainEnv = { ctx: withCompletedBars(inner, bars), config, params, clock: o.clock, events: await inner.events(), alerts, metrics, bars, run: newRun(), replay: o.mode === 'replay', researchPool: new KeptPool(1) };
   const paths = base.paths;
   const stateStore = await inner.state();
   // The heartbeat is rewritten every cycle: a corrupt one is reported (exit 3), never overwritten.
@@ -308,6 +309,7 @@ export async function createBrain(base: KobeContext, o: BrainOptions): Promise<B
     async close() {
       await stream?.close().catch(() => undefined);
       await server?.close();
+      await env.researchPool.close();
       await env.alerts.flush(2_000);
     },
   };

@@ -85,7 +85,8 @@ export async function nightlyResearchTask(env: BrainEnv, task: Task): Promise<Ta
     const opts = { start, end, train: NIGHTLY_WF.train, test: NIGHTLY_WF.test, anchored: false, objective: 'sharpe' as const, workers: 1, propose: false, out: path.join('reports', 'walkforward', `nightly-${task.date}`) };
     let local = '';
     let r: Awaited<ReturnType<typeof runWalkForwardCommand>>;
-    if (env.config.research.queue === undefined) r = await runWalkForwardCommand(env.ctx, { ...opts, queue: false });
+    const here = { runner: env.researchPool.factory };
+    if (env.config.research.queue === undefined) r = await runWalkForwardCommand(env.ctx, { ...opts, queue: false }, here);
     else {
       try {
         r = await runWalkForwardCommand(env.ctx, { ...opts, queue: true, workerWait: NIGHTLY_QUEUE_WAIT_S });
@@ -93,7 +94,7 @@ export async function nightlyResearchTask(env: BrainEnv, task: Task): Promise<Ta
         // Research must not stall the trading process: no Redis or no worker, the night runs here.
         if (!(err instanceof ConnectivityError || err instanceof AuthError)) throw err;
         local = ` locally: the queue could not be used (${errorText(err)})`;
-        r = await runWalkForwardCommand(env.ctx, { ...opts, queue: false });
+        r = await runWalkForwardCommand(env.ctx, { ...opts, queue: false }, here);
       }
     }
     const m = r.summary.oos.by_strategy.combined;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { WfJob, WfJobResult } from './job.js';
-import type { JobRunner } from './runner.js';
+import type { JobRunner, JobRunnerFactory } from './runner.js';
 import type { SharedBars } from './shared-bars.js';
 import type { WorkerReply } from './worker.js';
 
@@ -46,18 +46,43 @@ export class WorkerPool implements JobRunner {
   private readonly waiting: Array<{ resolve: (w: Worker) => void; reject: (e: Error) => void }> = [];
   private closed = false;
 
+  private readonly workers: Worker[];
+
   private constructor(
-    private readonly workers: Worker[],
-    private readonly spawn: () => Worker,
+    private bars: SharedBars,
+    n: number,
+    private readonly entry: URL,
   ) {
-    this.idle = [...workers];
+    this.workers = Array.from({ length: n }, () => this.spawn());
+    this.idle = [...this.workers];
   }
 
   /** Start `n` workers on the shared bars. */
   static start(bars: SharedBars, n: number, entry: URL = workerEntry()): WorkerPool {
     if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new RangeError(`workers must be an integer from 1 to ${MAX_WORKERS}, got ${n}`);
-    const spawn = () => new Worker(entry, { workerData: { bars } });
-    return new WorkerPool(Array.from({ length: n }, spawn), spawn);
+    return new WorkerPool(bars, n, entry);
+  }
+
+  private spawn(): Worker {
+    return new Worker(this.entry, { workerData: { bars: this.bars } });
+  }
+
+  /** Between runs: the next jobs read these bars (a thread costs ~50 ms to start; its bars, a message). */
+  useBars(bars: SharedBars): void {
+    if (this.closed) throw new Error('walk-forward pool closed');
+    if (this.busy) throw new Error('walk-forward pool is busy: its bars change only between runs');
+    this.bars = bars;
+    for (const w of this.workers) w.postMessage({ bars });
+  }
+
+  /** True while a job is in flight. */
+  get busy(): boolean {
+    return this.idle.length !== this.workers.length;
+  }
+
+  /** Idle threads do not keep the process alive (a kept pool between runs); run() holds them while it works. */
+  unref(): void {
+    for (const w of this.workers) w.unref();
   }
 
   /** Number of workers. */
@@ -69,6 +94,7 @@ export class WorkerPool implements JobRunner {
   async run(jobs: readonly WfJob[], onDone?: (done: number, total: number) => void): Promise<WfJobResult[]> {
     let done = 0;
     let failed = false;
+    for (const w of this.workers) w.ref();
     // Threads are handed out first come, first served, so jobs start in list order.
     return Promise.all(
       jobs.map(async (job) => {
@@ -153,5 +179,40 @@ export class WorkerPool implements JobRunner {
       w.on('exit', onExit);
       w.postMessage(job);
     });
+  }
+}
+
+/**
+ * One pool kept across runs (the brain's nightly walk-forward): a run hands it its bars instead of
+ * starting threads, and its threads wait unreferenced until close(). A run that ends with a job
+ * still in flight (a failure) retires the pool; the next run starts a fresh one.
+ */
+export class KeptPool {
+  private pool: WorkerPool | null = null;
+
+  constructor(
+    private readonly n: number,
+    private readonly entry?: URL,
+  ) {}
+
+  readonly factory: JobRunnerFactory = async (bars) => {
+    if (this.pool) this.pool.useBars(bars);
+    else this.pool = WorkerPool.start(bars, this.n, this.entry);
+    const pool = this.pool;
+    return {
+      run: (jobs, onDone) => pool.run(jobs, onDone),
+      close: async () => {
+        if (!pool.busy) return pool.unref();
+        if (this.pool === pool) this.pool = null;
+        await pool.close();
+      },
+    };
+  };
+
+  /** Stop the threads (the brain's shutdown). */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = null;
+    await pool?.close();
   }
 }

@@ -10,7 +10,7 @@ import { type BarSeries, dayNumber, isoDay } from '../../../src/core/strategy/ba
 import { gridCandidates, objectiveOf, parseGrid } from '../../../src/core/walkforward/grid.js';
 import { type WfJob, runJob } from '../../../src/core/walkforward/job.js';
 import { renderWalkForwardFiles } from '../../../src/core/walkforward/output.js';
-import { WorkerPool } from '../../../src/core/walkforward/pool.js';
+import { KeptPool, WorkerPool } from '../../../src/core/walkforward/pool.js';
 import { type WalkForwardInput, type WalkForwardRun, runWalkForward } from '../../../src/core/walkforward/run.js';
 import { shareBars } from '../../../src/core/walkforward/shared-bars.js';
 import { buildWfSummary, wfSummaryJson } from '../../../src/core/walkforward/summary.js';
@@ -158,6 +158,44 @@ describe('jobs and the pool', () => {
       [2, 1],
     ]);
     await expect(pool.run([{ ...job, params: [] }])).rejects.toThrow(/walk-forward job 0 \(split 3\) failed: job 0 has no params/);
+  });
+
+  test('a kept pool runs night after night on the bars each run hands it (same results as a fresh pool)', async () => {
+    const kept = new KeptPool(1);
+    try {
+      const other = shareBars(universe(6, SESSIONS, 11));
+      const jobs = [{ ...job, train: null, baseline: null, params: [P] }];
+      const first = await kept.factory(bars, 1);
+      const a = await first.run(jobs);
+      await first.close();
+      const second = await kept.factory(other, 1);
+      const b = await second.run(jobs);
+      await second.close();
+      expect(a).toEqual([runJob(bars, jobs[0])]);
+      expect(b).toEqual([runJob(other, jobs[0])]);
+      expect(b).not.toEqual(a);
+      // The whole walk-forward through the kept pool writes what a fresh pool writes.
+      const viaKept = await runWalkForward(input({ runner: kept.factory }));
+      const fresh = await runWalkForward(input());
+      expect(wfSummaryJson(summaryOf(viaKept))).toBe(wfSummaryJson(summaryOf(fresh)));
+    } finally {
+      await kept.close();
+    }
+  });
+
+  test('a kept pool whose run failed with a job still in flight is retired; the next run starts fresh threads', async () => {
+    const kept = new KeptPool(2);
+    try {
+      const slow = { ...job, id: 1 };
+      const failing = await kept.factory(bars, 2);
+      await expect(failing.run([{ ...job, params: [] }, slow])).rejects.toThrow(/has no params/);
+      await failing.close();
+      const next = await kept.factory(bars, 1);
+      expect(await next.run([slow])).toEqual([runJob(bars, slow)]);
+      await next.close();
+    } finally {
+      await kept.close();
+    }
   });
 
   test('the pool refuses a worker count outside 1..64', () => {
