@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { relaxDurabilityForReplay } from '../../core/state/atomic.js';
+import { relaxDurabilityForReplay, writeInPlaceForScratch } from '../../core/state/atomic.js';
 import { useProcessLocks } from '../../core/state/lock.js';
 import { createContext, type KobeContext } from '../../cli/context.js';
 import type { Alerts } from '../../core/ports/alerts.js';
@@ -120,8 +120,10 @@ export async function runReplay(ctx: KobeContext, o: ReplayOptions): Promise<Rep
     const dir = scratchHome(ctx);
     try {
       const inner = await createContext({ home: dir, json: true, color: false, clock: ctx.clock, env: ctx.env, streams: { stdout: { write: () => true }, stderr: { write: () => true } } });
-      // Nobody else writes a scratch home: locks serialise this process only.
+      // Nobody else reads or writes a scratch home: locks serialise this process only, and files
+      // are rewritten in place (an interrupted replay is thrown away with its home).
       useProcessLocks();
+      writeInPlaceForScratch();
       const r = await runReplay(inner, { ...o, scratch: undefined });
       return { ...r, ran_in: { home: dir, scratch: true, kept: o.scratch.keep } };
     } finally {

@@ -2,10 +2,9 @@
 // single writer (the runner lock guarantees one brain), so it skips the state-file lock; it is
 // replaced by rename (readers never see a torn file) without an fsync: after a power cut a
 // heartbeat is stale anyway, and liveness is all it says.
-import fs from 'node:fs';
-import path from 'node:path';
 import { StateError } from '../errors.js';
 import type { KobePaths } from '../paths.js';
+import { atomicReplace } from '../state/atomic.js';
 import { HeartbeatFile } from '../state/schemas.js';
 
 /** The heartbeat document. */
@@ -15,8 +14,5 @@ export type Heartbeat = ReturnType<typeof HeartbeatFile.initial>;
 export function writeHeartbeat(paths: KobePaths, hb: Heartbeat): void {
   const r = HeartbeatFile.schema.safeParse(hb);
   if (!r.success) throw new StateError('state/heartbeat.json', r.error.issues[0].path.join('.'), `refusing to write an invalid heartbeat: ${r.error.issues[0].message}`);
-  const file = paths.state(HeartbeatFile.name);
-  const tmp = path.join(path.dirname(file), `.heartbeat.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, `${JSON.stringify(r.data, null, 2)}\n`);
-  fs.renameSync(tmp, file);
+  atomicReplace(paths.state(HeartbeatFile.name), `${JSON.stringify(r.data, null, 2)}\n`);
 }

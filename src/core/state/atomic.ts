@@ -14,6 +14,18 @@ export function relaxDurabilityForReplay(): void {
   relaxed = true;
 }
 
+let inPlace = false;
+
+/**
+ * Replays in a scratch home only: files are rewritten in place, without the temp file and rename.
+ * Nobody else reads a scratch home, and an interrupted replay there is thrown away with it, so the
+ * torn file a rename guards against can never be read.
+ */
+export function writeInPlaceForScratch(): void {
+  relaxed = true;
+  inPlace = true;
+}
+
 /** mkdir -p, once per directory per process (the directories of a home do not go away under us). */
 export function ensureDir(dir: string): void {
   if (made.has(dir)) return;
@@ -51,6 +63,7 @@ export async function atomicWrite(file: string, data: string | Buffer, mode?: nu
       /* a new file: the default mode under the umask */
     }
   }
+  if (inPlace) return fs.writeFileSync(file, data, keep === undefined ? undefined : { mode: keep });
   const tmp = `${file}.${process.pid}.${(tmpSeq++).toString(36)}.tmp`;
   let fd: number | undefined;
   try {
@@ -109,6 +122,7 @@ export function appendLineSync(file: string, line: string): void {
  */
 export function atomicReplace(file: string, data: string): void {
   ensureDir(path.dirname(file));
+  if (inPlace) return fs.writeFileSync(file, data);
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, data);
   fs.renameSync(tmp, file);
