@@ -3,8 +3,9 @@
 // read it, so what the operator sees is what runs.
 //   sessions:      07:00 data refresh; 08:00 reconcile, preflight, watchlist validation; exits every
 //                  15 min from 09:35 to the close; a trading cycle 5 min into each entry window;
-//                  close+5 reconcile; close+30 data refresh, watchlist build, daily report;
-//                  20:30 nightly research
+//                  close+5 reconcile; close+30 daily report; when the extended session ends
+//                  (close + 4 h: 20:00, 17:00 on an early close) +5 the data refresh and the
+//                  watchlist build on the session's final bar; 20:30 nightly research
 //   early close:   the same, with windows, exit slots and post-close times clipped to 13:00
 //   FOMC and OpEx: reduced: only the first entry window trades (exits and the rest unchanged)
 //   holidays:      research only (20:30); Saturday: deep backtest, log rotation; Sunday: data
@@ -134,9 +135,11 @@ export function dayPlan(date: string, config: KobeConfig): DayPlan {
     add('trade_cycle', w.start + 5, w.end, `${label} trading cycle: validated watchlist -> sizing -> risk gate -> orders (window ${hhmm(w.start)}-${hhmm(w.end)})`, { id: `trade_cycle@${hhmm(w.start + 5)}`, trading: true, critical: true });
   }
   add('reconcile', closeM + 5, eod, 'post-close read-only reconcile', { id: 'reconcile@post', critical: true });
-  add('data_refresh', closeM + 30, eod, 'post-close data refresh: the session\'s bar before the scan', { id: 'data_refresh@post' });
-  add('watchlist_build', closeM + 30, eod, 'scan at the close -> logs/watchlist.json for the next session');
   add('daily_report', closeM + 30, eod, 'reports/daily_YYYY-MM-DD.md: P&L, trades, positions, vetoes');
+  // Providers finish a day's bar (after-hours volume, late prints) once the extended session ends.
+  const extendedEnd = closeM + 4 * 60;
+  add('data_refresh', extendedEnd + 5, eod, 'evening data refresh after the extended session: the session\'s final bar before the scan', { id: 'data_refresh@post' });
+  add('watchlist_build', extendedEnd + 5, eod, 'scan at the close -> logs/watchlist.json for the next session');
   add('nightly_research', night, eod, 'nightly walk-forward or short-window backtest');
   // Same-time tasks run in plan order: stable sort by time keeps the order they were added in.
   tasks.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));

@@ -20,7 +20,9 @@ describe('brainSchedule', () => {
     // Exits run before entries at the same instant, as `kobe trade` does.
     const ten = tasks.filter((t) => t.at === '10:05').map((t) => t.kind);
     expect(ten).toEqual(['exits', 'trade_cycle']);
-    expect(tasks.filter((t) => t.at === '16:30').map((t) => t.kind)).toEqual(['data_refresh', 'watchlist_build', 'daily_report']);
+    expect(tasks.filter((t) => t.at === '16:30').map((t) => t.kind)).toEqual(['daily_report']);
+    // The session's final bar (after-hours prints included) exists once the extended session ends at 20:00.
+    expect(tasks.filter((t) => t.at === '20:05').map((t) => t.kind)).toEqual(['data_refresh', 'watchlist_build']);
     expect(at('reconcile@post')).toBe('16:05');
     expect(at('nightly_research')).toBe('20:30');
     // Every at_utc is the ET wall time: 10:05 ET is 15:05Z in November (EST).
@@ -37,14 +39,17 @@ describe('brainSchedule', () => {
     for (const d of ['2024-11-28', '2024-11-16', '2024-11-17', '2024-12-25']) expect(brainSchedule(d, config()).filter((t) => t.trading || t.kind === 'exits')).toEqual([]);
   });
 
-  it('an early close clips windows, exit slots and post-close tasks to 13:00', () => {
+  it('an early close clips windows, exit slots and post-close tasks to 13:00 (the evening refresh to the 17:00 end of its extended session)', () => {
     const p = dayPlan('2024-11-29', config());
     expect(p.type).toBe('early_close');
     expect(p.tasks.filter((t) => t.kind === 'trade_cycle').map((t) => t.id)).toEqual(['trade_cycle@10:05']);
     const exits = p.tasks.filter((t) => t.kind === 'exits').map((t) => t.at);
     expect(exits[exits.length - 1]).toBe('12:50');
     expect(p.tasks.find((t) => t.id === 'reconcile@post')!.at).toBe('13:05');
-    expect(p.tasks.find((t) => t.kind === 'watchlist_build')!.at).toBe('13:30');
+    expect(p.tasks.find((t) => t.kind === 'daily_report')!.at).toBe('13:30');
+    // The extended session ends four hours after the early close.
+    expect(p.tasks.find((t) => t.id === 'data_refresh@post')!.at).toBe('17:05');
+    expect(p.tasks.find((t) => t.kind === 'watchlist_build')!.at).toBe('17:05');
     // A window that ends after the close is clipped to it.
     const late = dayPlan('2024-11-29', config({ trading: { windows: [{ start: '12:00', end: '14:00' }] } }));
     expect(late.tasks.filter((t) => t.kind === 'trade_cycle').map((t) => [t.at, t.until])).toEqual([['12:05', '13:00']]);
