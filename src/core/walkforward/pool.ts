@@ -67,7 +67,7 @@ export class WorkerPool implements JobRunner {
     return new Worker(this.entry, { workerData: { bars: this.bars } });
   }
 
-  /** Between runs: the next jobs read these bars (a thread costs ~50 ms to start; its bars, a message). */
+  /** Between runs: the next jobs read these bars (a thread costs ~50 ms to start; new bars, a message). */
   useBars(bars: SharedBars): void {
     if (this.closed) throw new Error('walk-forward pool closed');
     if (this.busy) throw new Error('walk-forward pool is busy: its bars change only between runs');
@@ -182,22 +182,65 @@ export class WorkerPool implements JobRunner {
   }
 }
 
+/** Whether two packings hold the same bars (same symbols, offsets and every column, byte for byte). */
+export function sameBars(a: SharedBars, b: SharedBars): boolean {
+  if (a === b) return true;
+  if (a.symbols.length !== b.symbols.length || a.symbols.some((s, i) => s !== b.symbols[i])) return false;
+  const cols = ['offsets', 'dates', 'open', 'high', 'low', 'close', 'volume'] as const;
+  return cols.every((k) => {
+    const x = a[k];
+    const y = b[k];
+    return x.length === y.length && Buffer.compare(Buffer.from(x.buffer, x.byteOffset, x.byteLength), Buffer.from(y.buffer, y.byteOffset, y.byteLength)) === 0;
+  });
+}
+
+/** Bytes of one packing of bars. */
+function barsBytes(b: SharedBars): number {
+  return b.offsets.byteLength + b.dates.byteLength + 5 * b.close.byteLength;
+}
+
 /**
- * One pool kept across runs (the brain's nightly walk-forward): a run hands it its bars instead of
- * starting threads, and its threads wait unreferenced until close(). A run that ends with a job
- * still in flight (a failure) retires the pool; the next run starts a fresh one.
+ * A thread may have been handed this many bytes of bars before it is retired: a bars object it no
+ * longer uses is freed only when that thread's isolate collects it, which an idle thread may never
+ * do, so the total it can hold is capped rather than left to its GC.
+ */
+const KEPT_BARS_BYTES = 32 * 1024 * 1024;
+
+/**
+ * One pool kept across runs (the brain's nightly walk-forward): a run reuses the threads (~50 ms
+ * each to start) as they are when its bars are the same as the last run's, and hands them the new
+ * bars otherwise, until they have been given KEPT_BARS_BYTES; then they are retired for fresh ones.
+ * Idle threads wait unreferenced until close(); a run that ends with a job still in flight (a
+ * failure) retires them too.
  */
 export class KeptPool {
   private pool: WorkerPool | null = null;
+  private bars: SharedBars | null = null;
+  private handed = 0;
+  /** Pools started so far (a reused one is not counted again). */
+  started = 0;
 
   constructor(
     private readonly n: number,
     private readonly entry?: URL,
+    private readonly budget = KEPT_BARS_BYTES,
   ) {}
 
   readonly factory: JobRunnerFactory = async (bars) => {
-    if (this.pool) this.pool.useBars(bars);
-    else this.pool = WorkerPool.start(bars, this.n, this.entry);
+    const size = barsBytes(bars);
+    if (this.pool && !sameBars(this.bars!, bars)) {
+      if (this.handed + size <= this.budget) {
+        this.pool.useBars(bars);
+        this.bars = bars;
+        this.handed += size;
+      } else await this.close();
+    }
+    if (!this.pool) {
+      this.pool = WorkerPool.start(bars, this.n, this.entry);
+      this.bars = bars;
+      this.handed = size;
+      this.started++;
+    }
     const pool = this.pool;
     return {
       run: (jobs, onDone) => pool.run(jobs, onDone),
@@ -213,6 +256,8 @@ export class KeptPool {
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = null;
+    this.bars = null;
+    this.handed = 0;
     await pool?.close();
   }
 }

@@ -160,17 +160,29 @@ describe('jobs and the pool', () => {
     await expect(pool.run([{ ...job, params: [] }])).rejects.toThrow(/walk-forward job 0 \(split 3\) failed: job 0 has no params/);
   });
 
-  test('a kept pool runs night after night on the bars each run hands it (same results as a fresh pool)', async () => {
-    const kept = new KeptPool(1);
+  test('a kept pool reuses its threads, handing them each run\'s bars, until they were given its budget of bars (same results as a fresh pool)', async () => {
+    const kept = new KeptPool(1, undefined, 2 * (bars.offsets.byteLength + bars.dates.byteLength + 5 * bars.close.byteLength));
     try {
       const other = shareBars(universe(6, SESSIONS, 11));
       const jobs = [{ ...job, train: null, baseline: null, params: [P] }];
       const first = await kept.factory(bars, 1);
       const a = await first.run(jobs);
       await first.close();
+      // The same bars packed again (as each night's run does): the threads are reused.
+      const again = await kept.factory(shareBars(SERIES), 1);
+      expect(await again.run(jobs)).toEqual(a);
+      await again.close();
+      expect(kept.started).toBe(1);
+      // Other bars: handed to the same threads (the second packing of the budget of two).
       const second = await kept.factory(other, 1);
       const b = await second.run(jobs);
       await second.close();
+      expect(kept.started).toBe(1);
+      // A third packing is over the budget: fresh threads, holding only it.
+      const third = await kept.factory(shareBars(SERIES), 1);
+      expect(await third.run(jobs)).toEqual(a);
+      await third.close();
+      expect(kept.started).toBe(2);
       expect(a).toEqual([runJob(bars, jobs[0])]);
       expect(b).toEqual([runJob(other, jobs[0])]);
       expect(b).not.toEqual(a);
@@ -193,6 +205,7 @@ describe('jobs and the pool', () => {
       const next = await kept.factory(bars, 1);
       expect(await next.run([slow])).toEqual([runJob(bars, slow)]);
       await next.close();
+      expect(kept.started).toBe(2);
     } finally {
       await kept.close();
     }
