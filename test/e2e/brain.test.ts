@@ -167,4 +167,28 @@ describe('kobe brain (binary)', () => {
     }
     expect(store.read(PositionsFile).positions.filter((p) => p.entry_date! < back)).toEqual([]);
   });
+
+  it('a replay runs in a scratch home (state kept in memory there): the home is untouched; --keep-replay-home leaves the scratch home with its state files written and valid', async () => {
+    const h = await seededHome();
+    home = h.home;
+    cleanup = h.cleanup;
+    const stateFiles = () => fs.readdirSync(path.join(home, 'state')).sort();
+    const before = stateFiles();
+    const r = kobe(['brain', 'start', '--foreground', '--replay', '2024-11-04..2024-11-22', '--keep-replay-home', '--port', '0', '--json', '--home', home]);
+    expect(r.code).toBe(0);
+    const doc = json(r).replay;
+    expect(stateFiles()).toEqual(before);
+    expect(doc.ran_in).toMatchObject({ scratch: true, kept: true });
+    const kept = doc.ran_in.home as string;
+    try {
+      expect(doc.orders).toBeGreaterThan(0);
+      const store = JSON.parse(fs.readFileSync(path.join(kept, 'state', IdempotencyFile.name), 'utf8'));
+      expect(Object.keys(store.orders).length).toBe(doc.orders);
+      expect(fs.existsSync(path.join(kept, 'state', PositionsFile.name))).toBe(true);
+      const check = kobe(['state', 'check', '--json', '--home', kept]);
+      expect(check.code).toBe(0);
+    } finally {
+      fs.rmSync(kept, { recursive: true, force: true });
+    }
+  });
 });

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { relaxDurabilityForReplay, writeInPlaceForScratch } from '../../core/state/atomic.js';
+import { flushStateFiles, keepStateInMemory } from '../../core/state/store.js';
 import { useProcessLocks } from '../../core/state/lock.js';
 import { createContext, type KobeContext } from '../../cli/context.js';
 import type { Alerts } from '../../core/ports/alerts.js';
@@ -124,9 +125,11 @@ export async function runReplay(ctx: KobeContext, o: ReplayOptions): Promise<Rep
       // are rewritten in place (an interrupted replay is thrown away with its home).
       useProcessLocks();
       writeInPlaceForScratch();
+      keepStateInMemory();
       const r = await runReplay(inner, { ...o, scratch: undefined });
       return { ...r, ran_in: { home: dir, scratch: true, kept: o.scratch.keep } };
     } finally {
+      if (o.scratch.keep) flushStateFiles();
       if (!o.scratch.keep) fs.rmSync(dir, { recursive: true, force: true });
     }
   }

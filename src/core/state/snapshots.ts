@@ -9,6 +9,7 @@ import { SafetyRefusal, StateError, UsageError, errorText } from '../errors.js';
 import type { KobePaths } from '../paths.js';
 import { atomicWrite } from './atomic.js';
 import { withLock } from './lock.js';
+import { flushStateFiles } from './store.js';
 import { makeDir } from '../util/files.js';
 
 const NEVER_RESTORED = new Set(['KILL_SWITCH', 'hash_chain.jsonl', 'hash_chain.head.json', 'kill_switch_history.jsonl', 'sim/book.json']);
@@ -50,6 +51,8 @@ export function snapshotStamp(now: Date): string {
 
 /** Copy state/ into data/snapshots/<stamp>/ with a manifest of hashes. */
 export async function backupState(paths: KobePaths, now: Date): Promise<SnapshotInfo> {
+  // A scratch replay's state lives in memory: the snapshot copies what the replay holds.
+  flushStateFiles();
   const stamp = snapshotStamp(now);
   const dir = path.join(paths.snapshotsDir, stamp);
   if (fs.existsSync(dir)) throw new SafetyRefusal(`snapshot ${stamp} already exists`, { hint: 'wait a second and retry' });

@@ -27,6 +27,25 @@ function firstIssue(err: z.ZodError): { field: string; problem: string } {
   return { field: field || '(root)', problem };
 }
 
+// A replay in a scratch home keeps its state files in memory (validated on every write as ever) and
+// writes them when it ends or a snapshot is taken: nobody else reads a scratch home, and an
+// interrupted replay there is thrown away with it. Shared by every store of the process.
+const memory = { on: false, files: new Map<string, unknown>(), dirty: new Set<string>() };
+
+/** From now on state files live in memory until flushStateFiles() (scratch-home replays only). */
+export function keepStateInMemory(): void {
+  memory.on = true;
+}
+
+/** Write the state files kept in memory (a no-op unless keepStateInMemory was called). */
+export function flushStateFiles(): void {
+  for (const file of memory.dirty) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `${JSON.stringify(memory.files.get(file), null, 2)}\n`);
+  }
+  memory.dirty.clear();
+}
+
 /** Validated access to the JSON files under state/. */
 export class StateStore {
   // Parsed files keyed by (inode, size, mtime): every write replaces the file (new inode), so a
@@ -64,6 +83,7 @@ export class StateStore {
   /** Read a state file; a missing file is its initial value, anything unreadable is an error. */
   read<T, I>(def: StateFileDef<T, I>): T {
     const file = this.file(def);
+    if (memory.on && memory.files.has(file)) return structuredClone(memory.files.get(file)) as T;
     let key: string;
     try {
       const st = fs.statSync(file, { bigint: true });
@@ -92,6 +112,7 @@ export class StateStore {
    */
   peek<T, I>(def: StateFileDef<T, I>): Readonly<T> {
     const file = this.file(def);
+    if (memory.on && memory.files.has(file)) return memory.files.get(file) as T;
     const hit = this.cache.get(file);
     if (hit) {
       try {
@@ -107,7 +128,8 @@ export class StateStore {
 
   /** True when the file exists. */
   exists(def: StateFileDef<unknown>): boolean {
-    return fs.existsSync(this.file(def));
+    const file = this.file(def);
+    return (memory.on && memory.files.has(file)) || fs.existsSync(file);
   }
 
   private async writeValidated<T, I>(def: StateFileDef<T, I>, value: T | I): Promise<T> {
@@ -117,6 +139,11 @@ export class StateStore {
       throw new StateError(this.rel(this.file(def)), field, `refusing to write an invalid value: ${problem}`);
     }
     const file = this.file(def);
+    if (memory.on) {
+      memory.files.set(file, structuredClone(r.data));
+      memory.dirty.add(file);
+      return r.data;
+    }
     await atomicWrite(file, `${JSON.stringify(r.data, null, 2)}\n`);
     // What was just written and validated is the cache: the next read needs no parse.
     try {
