@@ -1,6 +1,6 @@
 // `data prefetch` incremental rules against the fake Polygon: behind, revised, split, plan-limited,
 // resumed and incremental runs (request counts and the requested from-date).
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { runDataPrefetch, type DataPrefetchOptions } from '../../src/commands/data/prefetch.js';
 import { createPolygonMarketData } from '../../src/core/data/polygon/index.js';
@@ -11,20 +11,13 @@ import { lastCompletedSession } from '../../src/core/market/sessions.js';
 import { isoDay } from '../../src/core/strategy/bars.js';
 import { FakePolygonServer } from '../fakes/polygon-server.js';
 import { testContext, type TestContext } from '../helpers/context.js';
-import { pointAtPolygon, rejection } from '../helpers/prefetch.js';
+import { pointAtPolygon, rejection, useFakePolygon } from '../helpers/prefetch.js';
 
 const KEY = 'test-key-123';
 let fake: FakePolygonServer;
 let t: TestContext;
 
-beforeAll(async () => {
-  fake = await new FakePolygonServer(KEY).start();
-});
-afterAll(async () => fake.stop());
-beforeEach(() => {
-  fake.scenario = {};
-  fake.requests.length = 0;
-});
+useFakePolygon(KEY, (s) => (fake = s));
 afterEach(() => t?.cleanup());
 
 async function setup(): Promise<TestContext> {

@@ -1,5 +1,5 @@
 // `kobe data prefetch` through runDataPrefetch, against the local fake Polygon server.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseDataPrefetch, renderDataPrefetch, runDataPrefetch, type DataPrefetchOptions } from '../../src/commands/data/prefetch.js';
@@ -9,21 +9,14 @@ import { sessionsBetween } from '../../src/core/market/calendar.js';
 import { isoDay } from '../../src/core/strategy/bars.js';
 import { FakePolygonServer } from '../fakes/polygon-server.js';
 import { MemoryStream, testContext, type TestContext } from '../helpers/context.js';
-import { pointAtPolygon, rejection } from '../helpers/prefetch.js';
+import { pointAtPolygon, rejection, useFakePolygon } from '../helpers/prefetch.js';
 
 const KEY = 'test-key-123';
 const Y2024 = { start: '2024-01-01', end: '2024-12-31' };
 let fake: FakePolygonServer;
 let t: TestContext;
 
-beforeAll(async () => {
-  fake = await new FakePolygonServer(KEY).start();
-});
-afterAll(async () => fake.stop());
-beforeEach(() => {
-  fake.scenario = {};
-  fake.requests.length = 0;
-});
+useFakePolygon(KEY, (s) => (fake = s));
 afterEach(() => t?.cleanup());
 
 async function setup(opts: { json?: boolean; key?: string | null } = {}): Promise<TestContext> {

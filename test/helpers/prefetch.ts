@@ -1,7 +1,24 @@
-// Shared by the prefetch tests: a home pointed at the fake Polygon, and the error a run failed with.
+// Shared by the prefetch tests: one fake Polygon per test file, a home pointed at it, and the error
+// a run failed with.
+import { afterAll, beforeAll, beforeEach } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DataPrefetchResult } from '../../src/commands/data/prefetch.js';
+import { FakePolygonServer } from '../fakes/polygon-server.js';
+
+/** Start a fake Polygon (key `key`) before the file's tests and stop it after; each test starts with no scenario and no recorded requests. */
+export function useFakePolygon(key: string, started: (server: FakePolygonServer) => void): void {
+  let server: FakePolygonServer;
+  beforeAll(async () => {
+    server = await new FakePolygonServer(key).start();
+    started(server);
+  });
+  afterAll(async () => server.stop());
+  beforeEach(() => {
+    server.scenario = {};
+    server.requests.length = 0;
+  });
+}
 
 /** Point a home's config at the fake Polygon (and lift the free-tier pace so tests do not wait). */
 export function pointAtPolygon(home: string, baseUrl: string): void {

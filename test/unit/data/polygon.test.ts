@@ -1,5 +1,5 @@
 // The Polygon adapter against the local fake Polygon server, through the real @polygon.io/client-js.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { ProviderError, createPolygonMarketData, type PolygonOptions } from '../../../src/core/data/polygon/index.js';
 import { barsToSeries, parseAggsPage } from '../../../src/core/data/polygon/map.js';
 import { retryAfterMs, scrubKey } from '../../../src/core/data/polygon/errors.js';
@@ -8,19 +8,15 @@ import { sessionsBetween } from '../../../src/core/market/calendar.js';
 import { RateLimiter } from '../../../src/core/util/rate-limiter.js';
 import { isoDay } from '../../../src/core/strategy/bars.js';
 import { FakePolygonServer, fakeBars, wireDate } from '../../fakes/polygon-server.js';
+import { useFakePolygon } from '../../helpers/prefetch.js';
 
 const KEY = 'test-key-123';
 let fake: FakePolygonServer;
 let waits: number[];
 let clock: number;
 
-beforeAll(async () => {
-  fake = await new FakePolygonServer(KEY).start();
-});
-afterAll(async () => fake.stop());
+useFakePolygon(KEY, (s) => (fake = s));
 beforeEach(() => {
-  fake.scenario = {};
-  fake.requests.length = 0;
   waits = [];
   clock = 0;
 });
