@@ -1,6 +1,6 @@
 // A provider's daily bars (one parsed row per bar, in any order) as a BarSeries: sorted by session,
 // two bars for one session refused by name. Shared by the Polygon and Alpaca adapters.
-import type { BarSeries } from '../strategy/bars.js';
+import { type BarSeries, allocSeries } from '../strategy/bars.js';
 import { ProviderError } from './errors.js';
 
 /** One provider bar: its session (day number and date) and its OHLCV. */
@@ -14,7 +14,7 @@ export interface OhlcvRow {
 export function seriesFromOhlcv(provider: string, symbol: string, rows: OhlcvRow[]): BarSeries {
   rows.sort((a, b) => a.day - b.day);
   const n = rows.length;
-  const s: BarSeries = { symbol, dates: new Int32Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n), length: n };
+  const s = allocSeries(symbol, n);
   for (let i = 0; i < n; i++) {
     const { day, date, b } = rows[i];
     if (i > 0 && rows[i - 1].day === day) throw new ProviderError(`${provider} sent two bars for ${symbol} on ${date}`, { details: { symbol, date } });

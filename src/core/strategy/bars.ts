@@ -23,6 +23,21 @@ export interface BarRow {
   volume: number;
 }
 
+/** A series of `n` zeroed bars (`length` as given: 0 for one filled bar by bar). */
+export function allocSeries(symbol: string, n: number, length = n): BarSeries {
+  return { symbol, dates: new Int32Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n), length };
+}
+
+/** Copy bar `i` of `from` into slot `k` of `to`. */
+export function copyBar(to: BarSeries, k: number, from: BarSeries, i: number): void {
+  to.dates[k] = from.dates[i];
+  to.open[k] = from.open[i];
+  to.high[k] = from.high[i];
+  to.low[k] = from.low[i];
+  to.close[k] = from.close[i];
+  to.volume[k] = from.volume[i];
+}
+
 const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 // Civil-date <-> day-number arithmetic (H. Hinnant's proleptic Gregorian algorithms): integer-only,
@@ -78,16 +93,7 @@ export function sliceSeries(s: BarSeries, end: number): BarSeries {
 /** Build a series from rows (assumed sorted by date). */
 export function seriesFromRows(symbol: string, rows: readonly BarRow[]): BarSeries {
   const n = rows.length;
-  const s: BarSeries = {
-    symbol,
-    dates: new Int32Array(n),
-    open: new Float64Array(n),
-    high: new Float64Array(n),
-    low: new Float64Array(n),
-    close: new Float64Array(n),
-    volume: new Float64Array(n),
-    length: n,
-  };
+  const s = allocSeries(symbol, n);
   for (let i = 0; i < n; i++) {
     const r = rows[i];
     s.dates[i] = dayNumber(r.date);
@@ -140,16 +146,8 @@ export function isSignalBar(s: BarSeries, t: number): boolean {
 /** `older` and `newer` merged by date (both sorted): `newer` wins on a date both have. */
 export function mergeSeries(older: BarSeries, newer: BarSeries): BarSeries {
   const n = older.length + newer.length;
-  const out: BarSeries = { symbol: newer.symbol, dates: new Int32Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n), length: 0 };
-  const put = (s: BarSeries, i: number) => {
-    const k = out.length++;
-    out.dates[k] = s.dates[i];
-    out.open[k] = s.open[i];
-    out.high[k] = s.high[i];
-    out.low[k] = s.low[i];
-    out.close[k] = s.close[i];
-    out.volume[k] = s.volume[i];
-  };
+  const out = allocSeries(newer.symbol, n, 0);
+  const put = (s: BarSeries, i: number) => copyBar(out, out.length++, s, i);
   let a = 0;
   let b = 0;
   while (a < older.length || b < newer.length) {

@@ -1,7 +1,6 @@
 // Deliberately bad rows for `data seed --with-faults`: one of each kind `data verify` must catch
 // (SPEC section 6), so the verifier can be demonstrated and tested on a market with known answers.
-import type { BarSeries } from '../../strategy/bars.js';
-import { isoDay } from '../../strategy/bars.js';
+import { type BarSeries, allocSeries, copyBar, isoDay } from '../../strategy/bars.js';
 import type { Rng } from './random.js';
 
 /** Every kind of bad data the seeded market can carry, in the order they are assigned to symbols. */
@@ -40,16 +39,8 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 /** Row `rows[i]` of `s` becomes row i of the result (drops, duplicates and swaps). */
 function pick(s: BarSeries, rows: number[]): BarSeries {
   const n = rows.length;
-  const out: BarSeries = { symbol: s.symbol, dates: new Int32Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n), length: n };
-  for (let i = 0; i < n; i++) {
-    const r = rows[i];
-    out.dates[i] = s.dates[r];
-    out.open[i] = s.open[r];
-    out.high[i] = s.high[r];
-    out.low[i] = s.low[r];
-    out.close[i] = s.close[r];
-    out.volume[i] = s.volume[r];
-  }
+  const out = allocSeries(s.symbol, n);
+  for (let i = 0; i < n; i++) copyBar(out, i, s, rows[i]);
   return out;
 }
 
