@@ -73,6 +73,18 @@ export const IDLE_REFRESH_MS = 60 * 60_000;
 /** A telemetry document without its clock fields (ts and ages), to tell a real change. */
 const clockless = (doc: object) => JSON.stringify(doc, (k, v) => (k === 'ts' || k.endsWith('_age_s') ? undefined : v));
 
+/** In a replay, whether a write keyed `key` is due: a new key, `force`, or 250 ms of wall time since the last; live, always. */
+function replayGate(replay: boolean): (key: string, force?: boolean) => boolean {
+  let lastKey = '';
+  let lastAt = -Infinity;
+  return (key, force = false) => {
+    if (replay && !force && key === lastKey && performance.now() - lastAt < 250) return false;
+    lastKey = key;
+    lastAt = performance.now();
+    return true;
+  };
+}
+
 /** Build the brain on `base`'s home with the options' clock. */
 export async function createBrain(base: KobeContext, o: BrainOptions): Promise<Brain> {
   base.requireHome();
@@ -135,8 +147,11 @@ export async function createBrain(base: KobeContext, o: BrainOptions): Promise<B
 
   let published = -Infinity;
   let refreshed = -Infinity;
-  let publishedDay = '';
-  let publishedWall = -Infinity;
+  // A replay runs days in seconds: telemetry and the heartbeat are written when their key (the
+  // simulated day, and the phase for the heartbeat) changes, and at most every 250 ms of wall time
+  // in between. A live brain's cycles are minutes apart: it writes every one.
+  const telemetryDue = replayGate(o.mode === 'replay');
+  const beatDue = replayGate(o.mode === 'replay');
   const lastDocs: Record<string, string> = {};
   const afterCycle = async (c: CycleRecord) => {
     const now = o.clock.now();
@@ -174,12 +189,8 @@ export async function createBrain(base: KobeContext, o: BrainOptions): Promise<B
     const nextRisk = buildRiskSnapshot({ now, tradingState: ts, input, cfg: config.kill_switch });
     if (nextRisk.drawdown_state !== 'normal' && (risk?.drawdown_state ?? 'normal') === 'normal') env.alerts.send('high_drawdown', `drawdown ${nextRisk.drawdown_state}: K1 at ${nextRisk.circuits.K1.value} of ${nextRisk.circuits.K1.threshold}`);
     risk = nextRisk;
-    // A replay runs days in seconds: its telemetry is built and written on each new simulated day and
-    // at most every 250 ms of wall time in between (the triggers above still see every cycle).
-    const day = etDate(now);
-    if (o.mode === 'replay' && day === publishedDay && performance.now() - publishedWall < 250) return void (await o.onCycle?.(c, brain));
-    publishedDay = day;
-    publishedWall = performance.now();
+    // The triggers above see every cycle; the telemetry below is built only when it is written.
+    if (!telemetryDue(etDate(now))) return void (await o.onCycle?.(c, brain));
     const diagnostics = buildDiagnostics({ store, logsDir: paths.logsDir, now, prices: env.run.prices, lastExitScanTs: env.run.lastExitScanTs, lastExitTriggerTs: env.run.lastExitTriggerTs });
     // Every cycle publishes; a document equal to the last one but for its clock fields is not
     // rewritten (each write is a temp file, fsync and rename), except at least every IDLE_REFRESH_MS.
@@ -206,17 +217,8 @@ export async function createBrain(base: KobeContext, o: BrainOptions): Promise<B
     }
   };
 
-  // A replay's heartbeat follows the same rule as its telemetry: a new simulated day, a new phase,
-  // or 250 ms of wall time (a live brain's cycles are minutes apart, so it writes every one).
-  let beatDay = '';
-  let beatPhase = '';
-  let beatWall = -Infinity;
   const beat = async (s: LoopStatus, now: Date, last: boolean) => {
-    const day = etDate(now);
-    if (o.mode === 'replay' && !last && day === beatDay && s.phase === beatPhase && performance.now() - beatWall < 250) return;
-    beatDay = day;
-    beatPhase = s.phase;
-    beatWall = performance.now();
+    if (!beatDue(`${etDate(now)} ${s.phase}`, last)) return;
     writeHeartbeat(paths, { version: 1, ts: now.toISOString(), pid: process.pid, phase: s.phase, last_task: s.last_task, last_success: s.last_success, cycles: s.cycles, last_cycle_ok: s.last_cycle_ok });
   };
 

@@ -6,6 +6,9 @@ const made = new Set<string>();
 let relaxed = false;
 let tmpSeq = 0;
 
+/** A temp file beside `file`, unique in this process. */
+const tmpOf = (file: string) => `${file}.${process.pid}.${(tmpSeq++).toString(36)}.tmp`;
+
 /**
  * Replays only: writes stay atomic (temp file and rename) but skip fsync. A replay is a simulation
  * over past sessions in a paper sim home; an interrupted replay is re-run, not resumed.
@@ -64,7 +67,7 @@ export async function atomicWrite(file: string, data: string | Buffer, mode?: nu
     }
   }
   if (inPlace) return fs.writeFileSync(file, data, keep === undefined ? undefined : { mode: keep });
-  const tmp = `${file}.${process.pid}.${(tmpSeq++).toString(36)}.tmp`;
+  const tmp = tmpOf(file);
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, 'wx', keep ?? 0o666);
@@ -87,7 +90,7 @@ export async function atomicWrite(file: string, data: string | Buffer, mode?: nu
  * overlap their fsyncs; the caller fsyncs the directory once after the batch.
  */
 export async function atomicWriteFile(file: string, data: Buffer): Promise<void> {
-  const tmp = `${file}.${process.pid}.${(tmpSeq++).toString(36)}.tmp`;
+  const tmp = tmpOf(file);
   try {
     const h = await fs.promises.open(tmp, 'wx');
     try {
@@ -123,7 +126,7 @@ export function appendLineSync(file: string, line: string): void {
 export function atomicReplace(file: string, data: string): void {
   ensureDir(path.dirname(file));
   if (inPlace) return fs.writeFileSync(file, data);
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = tmpOf(file);
   fs.writeFileSync(tmp, data);
   fs.renameSync(tmp, file);
 }
