@@ -4,6 +4,7 @@
 // sorted by symbol then time, `limit` counting data points across symbols, next_page_token opaque.
 // Prices are JSON numbers (0 = no active side), `t` is RFC-3339 with nanoseconds; a symbol with
 // no quote is absent from `quotes`, as Alpaca answers it.
+import { parseIsoDate, toIsoDate } from '../../../src/core/market/iso-date.js';
 import { etDate, etToUtc } from '../../../src/core/market/time.js';
 import { fakeBars } from '../polygon-server.js';
 import { calendarWire } from './reads.js';
@@ -133,7 +134,7 @@ export class FakeMarket {
     const from = (v: string | null) => {
       const d = day(v);
       if (d === null || v === d) return d;
-      return etToUtc(d, '00:00') >= new Date(v!) ? d : etDate(new Date(etToUtc(d, '00:00').getTime() + 36 * 3_600_000));
+      return etToUtc(d, '00:00') >= new Date(v!) ? d : toIsoDate(parseIsoDate(d) + 1);
     };
     const start = from(q.get('start')) ?? etDate(this.now());
     const end = day(q.get('end')) ?? etDate(this.now());
