@@ -142,7 +142,8 @@ export async function runDataPrefetch(ctx: KobeContext, opts: DataPrefetchOption
       events.emit('data_prefetch_stopped', { source: provider, start, end, at, code: err.code, message: err.message, counts: r.counts, requests: r.requests }, 'error');
       err.details = { ...err.details, stopped_at: at, done: rows.length, total: symbols.length, symbols: rows };
       if (!ctx.out.json && rows.length > 0) renderDataPrefetch(ctx.out, r);
-      if (!ctx.out.json) ctx.out.info(`stopped at ${at} after ${rows.length} of ${symbols.length} symbol(s); what was written stays, and a re-run resumes`);
+      // Before the first symbol (a missing key) there is nothing to resume: the error says it all.
+      if (!ctx.out.json && rows.length > 0) ctx.out.info(`stopped at ${at} after ${rows.length} of ${symbols.length} symbol(s); what was written stays, and a re-run resumes`);
     }
     throw err;
   }
